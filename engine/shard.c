@@ -1,0 +1,114 @@
+/*
+ * The per-lcore loop: rx burst, input, timers and housekeeping, the upper
+ * layer's requests and output, tx burst (DPDK l3fwd, mTCP core.c).
+ */
+#include <rte_ethdev.h>
+
+#include "engine.h"
+#include "net.h"
+
+struct rte_mbuf *
+shard_alloc(struct shard *s)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(s->pool);
+
+	if (unlikely(m == NULL)) {
+		STAT_INC(s, tx_drop_no_mbuf);
+		return NULL;
+	}
+	/* Leave room for Ethernet + VLAN + IPv4 in front of what the caller
+	 * appends, so no header ever needs a second segment. */
+	if (rte_pktmbuf_headroom(m) < NET_L4_HEADROOM)
+		rte_pktmbuf_reset_headroom(m);
+	return m;
+}
+
+static void
+shard_port_flush(struct shard *s, struct shard_port *sp)
+{
+	uint16_t n = sp->tx_n, sent = 0;
+
+	if (n == 0)
+		return;
+	/* One retry lets a PMD that freed descriptors during the first call
+	 * take the rest; beyond that the link is saturated: drop and count
+	 * rather than stall the loop. */
+	for (int tries = 0; tries < 2 && sent < n; tries++)
+		sent += sp->port->ops->tx_burst(sp->port, sp->queue,
+						sp->tx + sent, n - sent);
+	for (uint16_t i = 0; i < sent; i++)
+		STAT_ADD(s, tx_bytes, rte_pktmbuf_pkt_len(sp->tx[i]));
+	STAT_ADD(s, tx_packets, sent);
+	if (sent < n) {
+		STAT_ADD(s, tx_drop_port_full, n - sent);
+		rte_pktmbuf_free_bulk(sp->tx + sent, n - sent);
+	}
+	sp->tx_n = 0;
+}
+
+void
+shard_tx(struct shard *s, struct shard_port *sp, struct rte_mbuf *m)
+{
+	if (sp->tx_n == WSKDP_TX_BATCH)
+		shard_port_flush(s, sp);
+	if (sp->tx_n == 0)
+		sp->tx_oldest_us = s->now_us;
+	sp->tx[sp->tx_n++] = m;
+}
+
+void
+shard_tx_flush(struct shard *s)
+{
+	for (uint16_t i = 0; i < s->nb_ports; i++)
+		shard_port_flush(s, &s->ports[i]);
+}
+
+unsigned
+shard_poll(struct shard *s)
+{
+	struct engine *eng = s->eng;
+	struct rte_mbuf *pkts[WSKDP_BURST];
+	unsigned total = 0;
+	bool busy = false;
+
+	s->now_us = engine_clock_now_us(&s->clock);
+
+	for (uint16_t i = 0; i < s->nb_ports; i++) {
+		struct shard_port *sp = &s->ports[i];
+		uint16_t n = sp->port->ops->rx_burst(sp->port, sp->queue,
+						     pkts, WSKDP_BURST);
+
+		if (n == WSKDP_BURST)
+			busy = true;
+		total += n;
+		STAT_ADD(s, rx_packets, n);
+		for (uint16_t k = 0; k < n; k++) {
+			if (k + 1 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[k + 1], void *));
+			STAT_ADD(s, rx_bytes, rte_pktmbuf_pkt_len(pkts[k]));
+			eth_input(s, sp, pkts[k]);
+		}
+	}
+	arp_drain_inbox(s);
+
+	if (s->now_us >= s->next_housekeeping_us) {
+		s->next_housekeeping_us = s->now_us + WSKDP_HOUSEKEEPING_US;
+		for (uint16_t i = 0; i < s->nb_ports; i++)
+			arp_housekeeping(s, &s->ports[i]);
+	}
+
+	if (eng->conf.l4_poll != NULL)
+		eng->conf.l4_poll(s);
+
+	/* Full batches went out as they filled. A partial batch goes out when
+	 * the ports had nothing more to give (latency matters more than
+	 * batching then) or when it has waited WSKDP_TX_FLUSH_US. */
+	for (uint16_t i = 0; i < s->nb_ports; i++) {
+		struct shard_port *sp = &s->ports[i];
+
+		if (sp->tx_n > 0 &&
+		    (!busy || s->now_us - sp->tx_oldest_us >= WSKDP_TX_FLUSH_US))
+			shard_port_flush(s, sp);
+	}
+	return total;
+}
