@@ -171,7 +171,6 @@ run_ports(const char *prog, struct gen_opts *o)
 {
 	struct engine_conf ec;
 	struct engine *eng;
-	uint64_t end_us;
 	int rc;
 
 	if (!rte_eth_dev_is_valid_port((uint16_t)o->port)) {
@@ -183,7 +182,17 @@ run_ports(const char *prog, struct gen_opts *o)
 		fprintf(stderr, "%s: --ip is required when running on a port\n", prog);
 		return 2;
 	}
+	/* One shard per lcore given to the EAL; each gets its own queue. */
 	engine_conf_init(&ec, "gen");
+	{
+		unsigned lc, n = 0;
+
+		RTE_LCORE_FOREACH(lc) {
+			if (n < WSKDP_MAX_SHARDS)
+				ec.lcores[n++] = lc;
+		}
+		ec.nb_shards = n;
+	}
 	eng = engine_create(&ec);
 	if (eng == NULL) {
 		fprintf(stderr, "%s: cannot create the engine: %s\n", prog,
@@ -202,20 +211,22 @@ run_ports(const char *prog, struct gen_opts *o)
 	if (!o->quiet) {
 		char ipbuf[16];
 
-		printf("%s: serving %s/%u on port %" PRIu64 "\n", prog,
-		       port_format_ipv4(o->pc.addrs[0].ip, ipbuf, sizeof(ipbuf)),
-		       o->pc.addrs[0].prefix, o->port);
+		printf("%s: serving %s/%u on port %" PRIu64 " with %u shard%s\n",
+		       prog, port_format_ipv4(o->pc.addrs[0].ip, ipbuf, sizeof(ipbuf)),
+		       o->pc.addrs[0].prefix, o->port, eng->nb_shards,
+		       eng->nb_shards > 1 ? "s" : "");
 		fflush(stdout);
 	}
-	end_us = o->duration_s ? o->duration_s * 1000000 : UINT64_MAX;
-	while (!stop_requested &&
-	       engine_clock_now_us(&eng->shards[0]->clock) < end_us)
-		shard_poll(eng->shards[0]);
-	shard_tx_flush(eng->shards[0]);
+	app_on_signal(&eng->stop);
+	if (stop_requested)
+		eng->stop = true;
+	rc = engine_run(eng, o->duration_s * 1000000);
+	if (rc != 0)
+		fprintf(stderr, "%s: could not start every shard: %s\n", prog, strerror(-rc));
 	if (!o->quiet)
 		print_counters(eng);
 	engine_destroy(eng);
-	return 0;
+	return rc == 0 ? 0 : 1;
 }
 
 /* The embedded default: two engines on an in-memory link, one pinging

@@ -381,19 +381,25 @@ shard_loop(void *arg)
 	struct shard *s = arg;
 	struct engine *eng = s->eng;
 
-	while (!eng->stop)
+	uint64_t end = eng->run_duration_us ?
+		engine_clock_now_us(&s->clock) + eng->run_duration_us : UINT64_MAX;
+
+	/* Reading the clock costs an rdtsc per pass; shard_poll reads it
+	 * anyway, so compare against the value it cached. */
+	while (!eng->stop && s->now_us < end)
 		shard_poll(s);
 	shard_tx_flush(s);
 	return 0;
 }
 
 int
-engine_run(struct engine *eng)
+engine_run(struct engine *eng, uint64_t duration_us)
 {
 	struct shard *mine = NULL;
 	unsigned self = rte_lcore_id();
 	int rc = 0;
 
+	eng->run_duration_us = duration_us;
 	for (unsigned i = 0; i < eng->nb_shards; i++) {
 		struct shard *s = eng->shards[i];
 

@@ -56,6 +56,7 @@ struct engine {
 	unsigned nb_shards;
 	bool started;
 	volatile bool stop;		/* engine_run() loops until set */
+	uint64_t run_duration_us;	/* engine_run(): 0 = until stopped */
 };
 
 /* Fill 'conf' with defaults: one shard on the calling lcore, TSC clock,
@@ -85,9 +86,10 @@ int engine_add_custom_port(struct engine *eng, const struct port_ops *ops,
 int engine_start(struct engine *eng);
 
 /* Run every shard on its lcore until engine_stop() (or eng->stop is set by
- * a signal handler). The shard on the calling lcore runs in this thread.
- * Returns 0, or -EBUSY if an lcore could not be launched. */
-int engine_run(struct engine *eng);
+ * a signal handler), or for 'duration_us' of each shard's clock when not 0.
+ * The shard on the calling lcore runs in this thread. Returns 0, or -EBUSY
+ * if an lcore could not be launched (the others are stopped and joined). */
+int engine_run(struct engine *eng, uint64_t duration_us);
 
 /* Ask engine_run() to return. Async-signal-safe. */
 void engine_stop(struct engine *eng);

@@ -10,7 +10,7 @@ bash .ci/install-deps
 build() {
   local dir=$1; shift
   if [ ! -f "$dir/build.ninja" ]; then
-    meson setup "$dir" "$@" >/dev/null
+    meson setup "$dir" "$@"
   fi
   ninja -C "$dir"
 }

@@ -36,19 +36,10 @@ setup(void)
 	ck_assert_ptr_nonnull(eng);
 }
 
-static void
-teardown(void)
-{
-	struct rte_mempool *pool = eng->shards[0]->pool;
-
-	fake_port_drain(&fp);
-	/* Pending ARP queues and tx batches count as in use until freed. */
-	engine_destroy(eng);
-	(void)pool; /* freed with the engine; leak check is below */
-}
-
-/* Leak check: every mbuf the engine took must be back before the engine is
- * destroyed, apart from frames parked in ARP queues (checked separately). */
+/* Leak check: once the tests' frames are freed and the tx batch flushed,
+ * every mbuf must be back in the pool. Runs in every teardown, so a test
+ * cannot forget it; tests that park frames in an ARP queue must let them
+ * expire first. */
 static void
 assert_no_leak(void)
 {
@@ -56,6 +47,13 @@ assert_no_leak(void)
 	shard_tx_flush(eng->shards[0]);
 	fake_port_drain(&fp);
 	ck_assert_uint_eq(rte_mempool_in_use_count(eng->shards[0]->pool), 0);
+}
+
+static void
+teardown(void)
+{
+	assert_no_leak();
+	engine_destroy(eng);
 }
 
 static uint64_t
@@ -102,7 +100,6 @@ START_TEST(test_arp_request_for_our_address_gets_a_unicast_reply)
 	rte_pktmbuf_free(m);
 	ck_assert_uint_eq(stat("arp_replies_sent"), 1);
 	ck_assert_uint_eq(arp_table_resolved(&eng->shards[0]->ports[0].arp), 1);
-	assert_no_leak();
 }
 END_TEST
 
@@ -113,7 +110,6 @@ START_TEST(test_arp_request_for_another_address_is_not_answered)
 	ck_assert_uint_eq(stat("arp_drop_not_for_us"), 1);
 	/* RFC 826: not the target, no entry yet: nothing learned. */
 	ck_assert_uint_eq(arp_table_resolved(&eng->shards[0]->ports[0].arp), 0);
-	assert_no_leak();
 }
 END_TEST
 
@@ -125,7 +121,6 @@ START_TEST(test_arp_with_bad_hardware_length_is_dropped_as_malformed)
 	inject(buf, n);
 	ck_assert_uint_eq(fake_port_tx_count(&fp), 0);
 	ck_assert_uint_eq(stat("arp_drop_malformed"), 1);
-	assert_no_leak();
 }
 END_TEST
 
@@ -136,7 +131,6 @@ START_TEST(test_truncated_arp_is_dropped_as_malformed)
 	inject(buf, n - 10);
 	ck_assert_uint_eq(fake_port_tx_count(&fp), 0);
 	ck_assert_uint_eq(stat("arp_drop_malformed"), 1);
-	assert_no_leak();
 }
 END_TEST
 
@@ -145,7 +139,6 @@ START_TEST(test_arp_claiming_our_address_is_dropped)
 	inject(buf, frame_arp(buf, 2, &our_mac, &peer_mac, OUR_IP, &our_mac, OUR_IP));
 	ck_assert_uint_eq(stat("arp_drop_bad_sender"), 1);
 	ck_assert_uint_eq(fake_port_tx_count(&fp), 0);
-	assert_no_leak();
 }
 END_TEST
 
@@ -171,7 +164,6 @@ START_TEST(test_ping_gets_an_echo_reply_with_the_same_payload)
 	ck_assert_mem_eq(rte_pktmbuf_mtod(m, void *), expect, en);
 	rte_pktmbuf_free(m);
 	ck_assert_uint_eq(stat("icmp_echo_replies"), 1);
-	assert_no_leak();
 }
 END_TEST
 
@@ -188,7 +180,6 @@ START_TEST(test_ethernet_padding_is_not_echoed)
 	ck_assert_ptr_nonnull(m);
 	ck_assert_uint_eq(rte_pktmbuf_pkt_len(m), n);
 	rte_pktmbuf_free(m);
-	assert_no_leak();
 }
 END_TEST
 
@@ -217,7 +208,6 @@ START_TEST(test_ping_from_unknown_peer_waits_for_arp_then_is_answered)
 	ck_assert_uint_eq(f[14 + 20], 0);	/* echo reply */
 	rte_pktmbuf_free(m);
 	ck_assert_uint_eq(stat("arp_resolved"), 1);
-	assert_no_leak();
 }
 END_TEST
 
@@ -241,7 +231,6 @@ START_TEST(test_unanswered_arp_retries_then_drops_the_waiting_packets)
 	ck_assert_uint_eq(stat("arp_drop_unresolved"), 2);
 	while ((m = fake_port_pop_tx(&fp)) != NULL)
 		rte_pktmbuf_free(m);
-	assert_no_leak();
 }
 END_TEST
 
@@ -254,9 +243,13 @@ START_TEST(test_pending_queue_per_address_is_bounded)
 		inject(buf, n);
 	ck_assert_uint_eq(stat("arp_drop_pending_full"), 3);
 	fake_port_drain(&fp);
-	/* The queued ones are still held by the ARP entry. */
+	/* The queued ones are still held by the ARP entry ... */
 	ck_assert_uint_eq(rte_mempool_in_use_count(eng->shards[0]->pool),
 			  WSKDP_ARP_PENDING);
+	/* ... until resolution fails and they are dropped, counted. */
+	for (int i = 0; i < 40; i++)
+		test_engine_advance(eng, WSKDP_HOUSEKEEPING_US);
+	ck_assert_uint_eq(stat("arp_drop_unresolved"), WSKDP_ARP_PENDING);
 }
 END_TEST
 
@@ -339,7 +332,6 @@ START_TEST(test_malformed_frame_is_dropped_with_its_own_counter)
 		      before.v[shard_stat_index(c->counter)] + 1,
 		      "%s: %s did not count it", c->name, c->counter);
 	ck_assert_uint_eq(after.v[SHARD_STAT_icmp_echo_replies], 0);
-	assert_no_leak();
 }
 END_TEST
 
@@ -355,7 +347,6 @@ START_TEST(test_port_refusing_frames_counts_and_frees_them)
 	test_engine_poll(eng, 1);
 	ck_assert_uint_eq(stat("tx_packets"), 2);
 	ck_assert_uint_eq(stat("tx_drop_port_full"), 1);
-	assert_no_leak();
 }
 END_TEST
 
@@ -383,7 +374,6 @@ START_TEST(test_gratuitous_arp_announces_every_address_at_start)
 	rte_pktmbuf_free(m);
 	ck_assert_uint_eq(rte_mempool_in_use_count(e2->shards[0]->pool), 0);
 	engine_destroy(e2);
-	assert_no_leak();
 }
 END_TEST
 

@@ -78,11 +78,11 @@ def our_arp_request():
                 hwdst=ZERO_MAC, pdst=PEER_IP))
 
 
-def echo_request(seq, ip_id=None):
-    # A peer's ping: its own ID, no DF, like Linux ping.
+def echo_request(seq):
+    # A peer's ping with its own IP ID and no DF, so a reply that merely
+    # echoed the header would not match the expected one.
     return (Ether(dst=OUR_MAC, src=PEER_MAC) /
-            IP(src=PEER_IP, dst=OUR_IP, id=0x4000 + seq if ip_id is None
-               else ip_id, ttl=64) /
+            IP(src=PEER_IP, dst=OUR_IP, id=0x4000 + seq, ttl=64) /
             ICMP(type=8, code=0, id=PING_ID, seq=seq) /
             Raw(PING_PAYLOAD))
 

@@ -102,8 +102,11 @@ ip -n "$ns_ker" addr add "$ker_ip/24" dev "$if_ker"
 ip -n "$ns_ker" link set "$if_ker" up
 pass "namespaces $ns_eng (engine) and $ns_ker (kernel $ker_ip) joined by $if_eng <-> $if_ker"
 
-ip netns exec "$ns_eng" "$gen" --no-huge -m 256 --no-pci --file-prefix="$prefix" -l 0 \
-	--vdev="net_af_packet0,iface=$if_eng" -- --ip "$eng_ip/24" --duration 60 \
+# SHARDS=2 runs two shards on two lcores over two af_packet queue pairs:
+# ARP then reaches one shard only and must be shared through the inboxes.
+shards=${SHARDS:-1}
+ip netns exec "$ns_eng" "$gen" --no-huge -m 256 --no-pci --file-prefix="$prefix" -l "0-$((shards - 1))" \
+	--vdev="net_af_packet0,iface=$if_eng,qpairs=$shards" -- --ip "$eng_ip/24" --duration 60 \
 	>"$log" 2>&1 &
 engine_pid=$!
 
