@@ -22,9 +22,24 @@ status=0
 echo "== tests (plain build)"
 meson test -C build --print-errorlogs || status=1
 echo "== tests (address + undefined sanitizers)"
-# DPDK's EAL keeps a few process-lifetime allocations; leaks are checked by
-# the suites' own mbuf/connection accounting instead of LeakSanitizer.
-ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+# LeakSanitizer on: every program frees what it took, EAL included
+# (rte_eal_cleanup), on top of the suites' own mbuf/connection accounting.
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --print-errorlogs || status=1
+# One closing line over both builds, from meson's own JSON logs.
+python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line)["result"]
+        if r in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif r == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+print(f"wskdp: {passed} passed, {failed} failed, {skipped} skipped")
+PY
 exit $status

@@ -1,0 +1,259 @@
+/*
+ * The TCP engine (RFC 9293): the engine-internal API the wskapi layer sits
+ * on.
+ *
+ * Model. Each shard owns its own TCP state (struct tcp_shard, in
+ * shard->l4): a connection table keyed by the 4-tuple, a preallocated pool
+ * of connections, a few listeners, a timer wheel, the keys for ISNs and
+ * SYN cookies and an ephemeral port allocator. Nothing is shared between
+ * shards and nothing on the per-packet or per-call path allocates (apart
+ * from mbufs), locks or makes a system call. Every function here must be
+ * called on the shard's own lcore (or, in tests, the thread polling it).
+ *
+ * Data lives in mbufs: tcp_send() copies the caller's bytes into mbufs of
+ * the send queue, output sends indirect clones of them behind a header
+ * mbuf, and received payload mbufs are queued as they arrived until
+ * tcp_recv() copies them out.
+ *
+ * The user learns what happened through upcalls registered per shard
+ * (tcp_set_upcalls()). They run from tcp_input(), tcp_poll() or a user call
+ * after the connection's state is consistent, so an upcall may call any
+ * function of this API, including tcp_release() on the connection it was
+ * given.
+ *
+ * Handles. A connection from tcp_connect() or tcp_accept() belongs to the
+ * user until tcp_release(); the engine frees it once both the user has
+ * released it and the protocol is done with it (CLOSED, after TIME_WAIT
+ * if any). A connection that is closed but not released stays in the pool
+ * (and counts against max_conns) so its handle remains valid.
+ *
+ * Addresses and ports are in network byte order throughout, as in the
+ * rest of the engine.
+ */
+#ifndef WSKDP_TCP_H
+#define WSKDP_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <rte_byteorder.h>
+#include <rte_mbuf.h>
+
+struct engine;
+struct shard;
+struct shard_port;
+struct tcp_conn;
+struct tcp_listener;
+
+/* Why a connection closed (closed() upcall). */
+enum tcp_close_reason {
+	TCP_CLOSE_NORMAL,	/* both FINs exchanged and ours acknowledged */
+	TCP_CLOSE_REFUSED,	/* our SYN was answered by a RST */
+	TCP_CLOSE_RESET,	/* the peer reset an open connection */
+	TCP_CLOSE_TIMEOUT,	/* SYN or data retransmissions exhausted */
+	TCP_CLOSE_ABORTED,	/* the user called tcp_abort() */
+};
+
+/* Connection states, ordered as FreeBSD orders them so that ranges mean
+ * something: >= SYN_RECEIVED has received a SYN, >= ESTABLISHED is
+ * synchronized and open, > CLOSE_WAIT has sent (or must send) a FIN. */
+enum tcp_state {
+	TCPS_CLOSED,
+	TCPS_LISTEN,
+	TCPS_SYN_SENT,
+	TCPS_SYN_RECEIVED,
+	TCPS_ESTABLISHED,
+	TCPS_CLOSE_WAIT,
+	TCPS_FIN_WAIT_1,
+	TCPS_CLOSING,
+	TCPS_LAST_ACK,
+	TCPS_FIN_WAIT_2,
+	TCPS_TIME_WAIT,
+	TCPS_COUNT
+};
+
+/*
+ * Per-engine TCP settings. tcp_conf_init() fills in the defaults noted
+ * beside each field.
+ */
+struct tcp_conf {
+	uint32_t max_conns;		/* per shard: 16384 */
+	uint32_t max_listeners;		/* per shard: 16 */
+	uint32_t snd_buf;		/* send buffer bytes per connection: 256 KiB */
+	uint32_t rcv_buf;		/* receive buffer bytes per connection: 256 KiB */
+	/* RTO bounds (RFC 6298). min_rto 200 ms like Linux, not the RFC's
+	 * 1 s: on a LAN the RFC's floor turns every loss into a one-second
+	 * stall, and load tests run on LANs. Initial 1 s, max 120 s. */
+	uint32_t min_rto_us;
+	uint32_t initial_rto_us;
+	uint32_t max_rto_us;
+	/* SYN retransmissions before giving up: 6, which with a 1 s initial
+	 * RTO doubling each time gives up 127 s after the first SYN (sent
+	 * at 0, 1, 3, 7, 15, 31, 63 s; timeout at 127 s), as Linux does. */
+	uint8_t syn_retries;
+	/* Data (and FIN) retransmissions of one segment before the
+	 * connection is reset: 15 (Linux tcp_retries2). */
+	uint8_t data_retries;
+	uint32_t time_wait_us;		/* TIME_WAIT length: 60 s (2 MSL, Linux) */
+	uint32_t delack_us;		/* delayed-ACK timeout: 40 ms (Linux minimum) */
+	uint8_t wscale;			/* our window-scale shift offered: 7 */
+	bool timestamps;		/* offer RFC 7323 timestamps: true */
+	bool sack;			/* offer SACK (RFC 2018): true */
+	const char *cc;			/* "newreno" or "cubic": "cubic" */
+	uint16_t ephemeral_lo;		/* host order: 32768 */
+	uint16_t ephemeral_hi;		/* host order: 60999 (Linux default range) */
+	uint32_t challenge_ack_limit;	/* challenge ACKs per second per shard: 1000 */
+	bool syncookies;		/* SYN cookies when a backlog is full: true */
+	uint64_t seed;			/* 0: random keys; else deterministic keys */
+};
+
+/* Per-connection options for tcp_connect(). */
+struct tcp_conn_opts {
+	bool nodelay;			/* disable Nagle */
+	uint32_t snd_buf;		/* 0: the shard's default */
+	uint32_t rcv_buf;		/* 0: the shard's default */
+};
+
+/* Upcalls (any may be NULL). The connection's user pointer is
+ * tcp_conn_user(c). */
+struct tcp_upcalls {
+	void (*connected)(struct tcp_conn *c);	/* handshake done (connect) */
+	void (*accept_ready)(struct tcp_listener *l); /* tcp_accept() has one */
+	void (*readable)(struct tcp_conn *c);	/* new data or the peer's FIN */
+	void (*acked)(struct tcp_conn *c, uint32_t bytes); /* send space freed */
+	void (*closed)(struct tcp_conn *c, enum tcp_close_reason reason);
+};
+
+/* Fill c with the defaults documented at struct tcp_conf. */
+void tcp_conf_init(struct tcp_conf *c);
+
+/*
+ * Create the TCP state of a shard (s->l4).
+ * @param s  the shard (its engine created, ports added)
+ * @param c  settings; NULL for the defaults
+ * @return 0; -EINVAL (bad settings: unknown cc, empty ephemeral range,
+ *         max_conns 0, buffers 0); -EEXIST (already initialised);
+ *         -ENOMEM (pool, table or wheel could not be allocated).
+ */
+int tcp_shard_init(struct shard *s, const struct tcp_conf *c);
+
+/* Free a shard's TCP state and every connection, listener and queued mbuf
+ * in it, without sending anything. Safe when not initialised. */
+void tcp_shard_fini(struct shard *s);
+
+/*
+ * Turn TCP on for every shard of an engine: tcp_shard_init() on each, and
+ * the engine's l4_input/l4_poll hooks set to tcp_input/tcp_poll.
+ * @return 0 or the first error of tcp_shard_init() (shards already done
+ *         are finalised again).
+ */
+int tcp_engine_enable(struct engine *eng, const struct tcp_conf *c);
+
+/* Undo tcp_engine_enable() (call before engine_destroy()). */
+void tcp_engine_disable(struct engine *eng);
+
+/* Register the shard's upcalls (copied). Cannot fail. */
+void tcp_set_upcalls(struct shard *s, const struct tcp_upcalls *u);
+
+/* The engine's l4_input hook: a TCP segment, data at the IPv4 header,
+ * m->l3_len set. Takes ownership of m. */
+void tcp_input(struct shard *s, struct shard_port *sp, struct rte_mbuf *m,
+	       uint8_t proto);
+
+/* The engine's l4_poll hook: run due timers (capped per pass). */
+void tcp_poll(struct shard *s);
+
+/*
+ * Open a connection (active open: send a SYN).
+ * @param s          the shard
+ * @param port_index engine port to use
+ * @param laddr      local address (must be one of the port's), 0: the
+ *                   port's first address
+ * @param lport      local port, 0: pick an ephemeral port whose 4-tuple
+ *                   is free
+ * @param raddr      remote address; rport remote port (both non-zero)
+ * @param o          options, NULL for defaults
+ * @param user       stored in the connection (tcp_conn_user())
+ * @param out        receives the connection
+ * @return 0; -EINVAL (bad port, address or port numbers); -EADDRINUSE
+ *         (4-tuple in use, or no free ephemeral port); -ENOBUFS
+ *         (connection pool full, counted in tcp_conn_table_full);
+ *         -ENOSPC (the table refused the entry).
+ */
+int tcp_connect(struct shard *s, uint16_t port_index, rte_be32_t laddr,
+		rte_be16_t lport, rte_be32_t raddr, rte_be16_t rport,
+		const struct tcp_conn_opts *o, void *user,
+		struct tcp_conn **out);
+
+/*
+ * Listen for connections.
+ * @param laddr    local address, 0 for any of the shard's addresses
+ * @param lport    local port (non-zero)
+ * @param backlog  most connections half-open plus waiting for accept
+ *                 (1..65535); beyond it SYN cookies or drop
+ * @param user     tcp_listener_user() returns it
+ * @param out      receives the listener
+ * @return 0; -EINVAL; -EADDRINUSE (same address and port listened on);
+ *         -ENOSPC (max_listeners reached); -ENOMEM.
+ */
+int tcp_listen(struct shard *s, rte_be32_t laddr, rte_be16_t lport,
+	       uint32_t backlog, void *user, struct tcp_listener **out);
+
+/* Stop listening: connections not yet accepted are reset and freed. */
+void tcp_listener_close(struct tcp_listener *l);
+
+/* Take the oldest established connection of the listener; NULL if none.
+ * The connection then belongs to the caller (its user pointer is the
+ * listener's until tcp_conn_set_user()). */
+struct tcp_conn *tcp_accept(struct tcp_listener *l);
+
+/*
+ * Queue bytes for sending (copied into mbufs of the send queue).
+ * @return bytes accepted: 0..len, less when the send buffer is full or
+ *         mbufs ran out; -ENOTCONN before the handshake completed or after
+ *         the connection closed; -EPIPE after tcp_shutdown().
+ */
+int32_t tcp_send(struct tcp_conn *c, const void *data, uint32_t len);
+
+/*
+ * Copy received bytes out (and announce the reopened window when it grew
+ * by at least two segments or half the buffer).
+ * @return bytes copied 0..len; 0 with tcp_rcv_fin(c) true means end of
+ *         stream.
+ */
+uint32_t tcp_recv(struct tcp_conn *c, void *buf, uint32_t len);
+
+/* Bytes waiting to be read. */
+uint32_t tcp_rcv_bytes(const struct tcp_conn *c);
+
+/* Bytes tcp_send() would accept now. */
+uint32_t tcp_snd_space(const struct tcp_conn *c);
+
+/* Bytes sent but not yet acknowledged, plus bytes not yet sent. */
+uint32_t tcp_snd_queued(const struct tcp_conn *c);
+
+/* True once the peer's FIN was received (end of stream after the data). */
+bool tcp_rcv_fin(const struct tcp_conn *c);
+
+/* Graceful close: send a FIN after the queued data. Returns 0, or
+ * -ENOTCONN when the connection is not open for sending. Idempotent. */
+int tcp_shutdown(struct tcp_conn *c);
+
+/* Abortive close: send a RST (when synchronized), drop all queued data,
+ * report closed(ABORTED). Safe to call in any state. */
+void tcp_abort(struct tcp_conn *c);
+
+/* The user drops its handle; c must not be used afterwards. */
+void tcp_release(struct tcp_conn *c);
+
+/* Accessors. */
+void *tcp_conn_user(const struct tcp_conn *c);
+void tcp_conn_set_user(struct tcp_conn *c, void *user);
+void *tcp_listener_user(const struct tcp_listener *l);
+enum tcp_state tcp_conn_state(const struct tcp_conn *c);
+const char *tcp_state_name(enum tcp_state st);
+const char *tcp_close_reason_name(enum tcp_close_reason r);
+
+/* Connections of the shard's pool in use (tests: leak checks). */
+unsigned tcp_shard_conns_in_use(const struct shard *s);
+
+#endif

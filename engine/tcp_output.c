@@ -1,0 +1,470 @@
+/*
+ * TCP output (after FreeBSD tcp_output.c): one routine per connection
+ * decides what to send. Input, timers and user calls only change state and
+ * set flags (TF_ACKNOW, TF_REXMT_UNA, TF_FORCE, TF_NEEDFIN), then call
+ * tcp_output(), which may be called at any time and sends nothing when
+ * nothing is owed.
+ *
+ * Segments are built without copying payload: a header mbuf from the
+ * shard's pool, followed by indirect mbufs attached to the send queue's
+ * data mbufs.
+ */
+#include <string.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+#include "engine.h"
+#include "net.h"
+#include "tcp_var.h"
+
+/* Find the send-queue mbuf holding 'seq' and the offset of seq in it. */
+static struct rte_mbuf *
+sq_find(struct tcp_conn *c, uint32_t seq, uint32_t *off)
+{
+	struct rte_mbuf *m;
+	uint32_t mseq;
+
+	if (c->sq_cur != NULL && tcp_seq_geq(seq, c->sq_cur_seq)) {
+		m = c->sq_cur;
+		mseq = c->sq_cur_seq;
+	} else {
+		m = c->sq_head;
+		mseq = c->sq_seq;
+	}
+	while (m != NULL && tcp_seq_geq(seq, mseq + m->data_len)) {
+		mseq += m->data_len;
+		m = m->next;
+	}
+	if (m != NULL) {
+		c->sq_cur = m;
+		c->sq_cur_seq = mseq;
+		*off = seq - mseq;
+	}
+	return m;
+}
+
+/* The window to advertise, unscaled bytes, never shrinking what was
+ * already offered (RFC 9293 §3.8.6.2.2) and with receiver-side silly
+ * window avoidance (RFC 1122 4.2.3.3). */
+static uint32_t
+rcv_window(const struct tcp_conn *c)
+{
+	uint32_t space = tcp_rcv_space(c);
+	uint32_t offered = tcp_seq_gt(c->rcv_adv, c->rcv_nxt)
+		? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t max = 65535u << c->rcv_wscale;
+
+	if (space < c->rcv_buf / 4 && space < c->t_maxseg)
+		space = 0;
+	if (space < offered)
+		space = offered;
+	return space > max ? max : space;
+}
+
+/* Build and send one segment: [seq, seq + len) of the send queue with
+ * 'flags'. Returns 0, or -1 when no mbuf was free (counted by
+ * shard_alloc). */
+static int
+tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
+{
+	struct tcp_shard *ts = c->ts;
+	struct shard *s = ts->s;
+	struct rte_mbuf *m = shard_alloc(s);
+	struct rte_tcp_hdr *th;
+	struct tcp_opts o;
+	unsigned olen;
+	bool syn = (flags & RTE_TCP_SYN_FLAG) != 0;
+	uint32_t win;
+
+	if (m == NULL)
+		return -1;
+	memset(&o, 0, sizeof(o));
+	if (syn) {
+		o.present |= TCP_OPT_HAS_MSS;
+		o.mss = tcp_mss_for_port(c->sp);
+		if (c->t_flags & TF_REQ_SCALE) {
+			o.present |= TCP_OPT_HAS_WSCALE;
+			o.wscale = c->rcv_wscale;
+		}
+		if (c->t_flags & TF_REQ_SACK)
+			o.present |= TCP_OPT_HAS_SACK_PERMITTED;
+		if (c->t_flags & TF_REQ_TSTMP) {
+			o.present |= TCP_OPT_HAS_TIMESTAMPS;
+			o.tsval = tcp_ts_now(ts, c);
+			o.tsecr = c->ts_recent;
+		}
+	} else {
+		if (c->t_flags & TF_RCVD_TSTMP) {
+			o.present |= TCP_OPT_HAS_TIMESTAMPS;
+			o.tsval = tcp_ts_now(ts, c);
+			o.tsecr = c->ts_recent;
+		}
+		if ((c->t_flags & TF_SACK_PERMIT) && !tcp_reass_empty(&c->reass) &&
+		    (flags & RTE_TCP_ACK_FLAG)) {
+			o.sack_count = (uint8_t)tcp_reass_sack_blocks(&c->reass,
+				c->rcv_nxt, o.sack,
+				(c->t_flags & TF_RCVD_TSTMP) ? 3 : 4);
+			if (o.sack_count > 0)
+				o.present |= TCP_OPT_HAS_SACK;
+		}
+	}
+	olen = tcp_options_len(TCP_OPT_MAX_LEN, &o, syn);
+	th = (struct rte_tcp_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*th) + olen));
+	if (th == NULL) {
+		rte_pktmbuf_free(m);
+		return -1;
+	}
+	th->src_port = c->key.lport;
+	th->dst_port = c->key.rport;
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = (flags & RTE_TCP_ACK_FLAG) ? rte_cpu_to_be_32(c->rcv_nxt) : 0;
+	th->data_off = (uint8_t)(((sizeof(*th) + olen) / 4) << 4);
+	th->tcp_flags = flags;
+	th->cksum = 0;
+	th->tcp_urp = 0;
+	tcp_options_write((uint8_t *)(th + 1), olen, &o, syn);
+	win = rcv_window(c);
+	if (syn) {
+		/* RFC 7323 §2.2: the window of a SYN is never scaled. */
+		th->rx_win = rte_cpu_to_be_16((uint16_t)RTE_MIN(win, 65535u));
+	} else {
+		uint32_t w = win >> c->rcv_wscale;
+
+		th->rx_win = rte_cpu_to_be_16((uint16_t)RTE_MIN(w, 65535u));
+		win = w << c->rcv_wscale;
+	}
+
+	/* Payload: indirect mbufs on the send queue's buffers. */
+	while (len > 0) {
+		uint32_t off, piece;
+		struct rte_mbuf *d = sq_find(c, seq, &off), *mi;
+
+		if (d == NULL)
+			break;
+		mi = rte_pktmbuf_alloc(s->pool);
+		if (mi == NULL) {
+			STAT_INC(s, tx_drop_no_mbuf);
+			rte_pktmbuf_free(m);
+			return -1;
+		}
+		piece = RTE_MIN(len, (uint32_t)d->data_len - off);
+		rte_pktmbuf_attach(mi, d);
+		mi->data_off = (uint16_t)(d->data_off + off);
+		mi->data_len = (uint16_t)piece;
+		mi->pkt_len = piece;
+		if (rte_pktmbuf_chain(m, mi) != 0) {
+			rte_pktmbuf_free(mi);
+			rte_pktmbuf_free(m);
+			return -1;
+		}
+		seq += piece;
+		len -= piece;
+	}
+
+	if (flags & RTE_TCP_ACK_FLAG) {
+		uint32_t edge = c->rcv_nxt + win;
+
+		if (tcp_seq_gt(edge, c->rcv_adv))
+			c->rcv_adv = edge;
+		c->last_ack_sent = c->rcv_nxt;
+		c->t_flags &= ~(TF_ACKNOW | TF_DELACK);
+		tcp_timer_cancel(c, TCPT_DELACK);
+	}
+	if (flags & RTE_TCP_RST_FLAG)
+		STAT_INC(s, tcp_rst_sent);
+	STAT_INC(s, tcp_tx_segments);
+	c->last_send_us = s->now_us;
+	ipv4_output(s, c->sp, m, c->key.laddr, c->key.raddr, IPPROTO_TCP);
+	return 0;
+}
+
+/* After sending [seq, seq + seglen) of sequence space (SYN and FIN count):
+ * move SND.NXT/SND.MAX, start RTT timing and the retransmission timer. */
+static void
+sent_update(struct tcp_conn *c, uint32_t seq, uint32_t seglen, bool rexmt)
+{
+	uint32_t end = seq + seglen;
+
+	if (seglen == 0)
+		return;
+	if (tcp_seq_gt(end, c->snd_nxt) && seq == c->snd_nxt)
+		c->snd_nxt = end;
+	if (tcp_seq_gt(end, c->snd_max)) {
+		c->snd_max = end;
+		if (!c->rtt_timing && !rexmt) {
+			c->rtt_timing = true;
+			c->rtt_seq = seq;
+			c->rtt_start_us = c->ts->s->now_us;
+		}
+	}
+	if (rexmt) {
+		/* Karn: a sample now could belong to either transmission. */
+		c->rtt_timing = false;
+		STAT_INC(c->ts->s, tcp_rexmt_segments);
+	}
+	/* A window probe is timed by the persist timer, not the RTO: the
+	 * peer may keep the window shut for as long as it likes. */
+	if ((c->t_flags & TF_FORCE) && c->snd_wnd == 0)
+		return;
+	if (!tcp_timer_armed(c, TCPT_REXMT)) {
+		tcp_timer_cancel(c, TCPT_PERSIST);
+		tcp_timer_arm(c, TCPT_REXMT, tcp_rtt_rto(&c->rtt));
+	}
+}
+
+/* Retransmit one segment starting at 'seq' (fast retransmit, partial ACK,
+ * SACK hole). */
+static void
+rexmt_at(struct tcp_conn *c, uint32_t seq, uint32_t maxlen)
+{
+	uint32_t end = tcp_sq_end(c);
+	uint32_t len = tcp_seq_lt(seq, end) ? end - seq : 0;
+	uint8_t flags = RTE_TCP_ACK_FLAG;
+
+	if (len > maxlen)
+		len = maxlen;
+	if (len > c->t_maxseg)
+		len = c->t_maxseg;
+	if (len == 0 && (c->t_flags & TF_SENTFIN) && seq == end)
+		flags |= RTE_TCP_FIN_FLAG;
+	else if (len == 0)
+		return;
+	if (tcp_xmit(c, seq, len, flags) != 0)
+		return;
+	sent_update(c, seq, len + ((flags & RTE_TCP_FIN_FLAG) ? 1 : 0), true);
+	if (tcp_seq_gt(seq + len, c->high_rxt))
+		c->high_rxt = seq + len;
+}
+
+/* SACK loss recovery (RFC 6675 §5 step (C)): while the pipe leaves room in
+ * cwnd, retransmit lost holes (NextSeg rule 1). New data (rule 2) is left
+ * to the main loop, which gets the pipe-limited window. */
+static void
+sack_recovery(struct tcp_conn *c)
+{
+	uint32_t smss = c->t_maxseg;
+
+	for (int guard = 0; guard < 64; guard++) {
+		uint32_t pipe = tcp_sack_pipe(&c->sack, c->snd_una, c->snd_max,
+					      c->high_rxt, smss);
+		uint32_t seq, len;
+
+		if (pipe + smss > c->cc.cwnd)
+			return;
+		if (tcp_seq_lt(c->high_rxt, c->snd_una))
+			c->high_rxt = c->snd_una;
+		if (!tcp_sack_next_seg(&c->sack, c->snd_una, c->high_rxt, smss,
+				       &seq, &len))
+			return;
+		STAT_INC(c->ts->s, tcp_sack_retransmits);
+		rexmt_at(c, seq, len);
+		if (tcp_seq_lt(c->high_rxt, seq + len))
+			c->high_rxt = seq + len;
+	}
+}
+
+void
+tcp_output(struct tcp_conn *c)
+{
+	struct tcp_shard *ts = c->ts;
+	bool idle, sendalot;
+	int budget = 256;	/* segments per call: bounds one pass */
+
+	if (c->state == TCPS_CLOSED || c->state == TCPS_LISTEN)
+		return;
+	idle = c->snd_max == c->snd_una;
+	if (idle && c->state >= TCPS_ESTABLISHED && c->sq_bytes > 0 &&
+	    c->cc.ops != NULL)
+		tcp_cc_after_idle(&c->cc, ts->s->now_us - c->last_send_us,
+				  tcp_rtt_rto(&c->rtt));
+
+	if (c->t_flags & TF_REXMT_UNA) {
+		c->t_flags &= ~TF_REXMT_UNA;
+		rexmt_at(c, c->snd_una, c->t_maxseg);
+	}
+	if (c->cc.in_fast_recovery && (c->t_flags & TF_SACK_PERMIT))
+		sack_recovery(c);
+
+	do {
+		uint8_t flags = RTE_TCP_ACK_FLAG;
+		uint32_t seq = c->snd_nxt, len = 0, seglen;
+		bool send = false, rexmt;
+
+		sendalot = false;
+		if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED) {
+			if (c->snd_nxt != c->iss)
+				goto ack_only;
+			flags = c->state == TCPS_SYN_SENT
+				? RTE_TCP_SYN_FLAG
+				: RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG;
+			send = true;
+			goto build;
+		}
+		if (c->state != TCPS_TIME_WAIT) {
+			uint32_t end = tcp_sq_end(c);
+			uint32_t from = tcp_seq_gt(seq, c->sq_seq) ? seq : c->sq_seq;
+			uint32_t avail = tcp_seq_lt(from, end) ? end - from : 0;
+			uint32_t wnd = RTE_MIN(c->snd_wnd, c->cc.cwnd);
+			uint32_t flight = seq - c->snd_una;
+			uint32_t usable;
+
+			if (c->cc.in_fast_recovery &&
+			    (c->t_flags & TF_SACK_PERMIT)) {
+				uint32_t pipe = tcp_sack_pipe(&c->sack,
+					c->snd_una, c->snd_max, c->high_rxt,
+					c->t_maxseg);
+				uint32_t room = c->cc.cwnd > pipe
+					? c->cc.cwnd - pipe : 0;
+				uint32_t right = c->snd_una + c->snd_wnd;
+
+				usable = tcp_seq_lt(seq, right) ? right - seq : 0;
+				usable = RTE_MIN(usable, room);
+			} else {
+				usable = wnd > flight ? wnd - flight : 0;
+			}
+			if ((c->t_flags & TF_FORCE) && usable == 0 && avail > 0)
+				usable = 1;
+			seq = from;
+			len = RTE_MIN(avail, usable);
+			if (len > c->t_maxseg) {
+				len = c->t_maxseg;
+				sendalot = true;
+			}
+			if (len > 0) {
+				/* Nagle (RFC 896) and sender SWS avoidance
+				 * (RFC 1122 4.2.3.4). */
+				if (len == c->t_maxseg)
+					send = true;
+				else if ((idle || (c->t_flags & TF_NODELAY)) &&
+					 len == avail)
+					send = true;
+				else if (c->t_flags & TF_FORCE)
+					send = true;
+				else if (c->max_sndwnd > 0 &&
+					 len >= c->max_sndwnd / 2)
+					send = true;
+				else if (tcp_seq_lt(seq, c->snd_max))
+					send = true;
+				if (!send)
+					len = 0;
+			}
+			/* FIN once every byte is out (or is going now). */
+			if ((c->t_flags & TF_NEEDFIN) && seq + len == end &&
+			    tcp_seq_leq(c->snd_nxt, end) &&
+			    (c->state == TCPS_FIN_WAIT_1 ||
+			     c->state == TCPS_CLOSING ||
+			     c->state == TCPS_LAST_ACK)) {
+				flags |= RTE_TCP_FIN_FLAG;
+				send = true;
+			}
+			/* Data waiting, nothing sent and nothing in flight
+			 * (a zero window, or one too small to fill under
+			 * SWS avoidance): only the persist timer will get it
+			 * moving again (RFC 9293 §3.8.6.1, FreeBSD). */
+			if (avail > 0 && len == 0 &&
+			    c->snd_una == c->snd_max &&
+			    !tcp_timer_armed(c, TCPT_REXMT) &&
+			    !tcp_timer_armed(c, TCPT_PERSIST))
+				tcp_timer_arm(c, TCPT_PERSIST,
+					      tcp_rtt_rto(&c->rtt));
+			/* Window update when reading opened the window by
+			 * two segments or half the buffer. */
+			if (!send) {
+				uint32_t adv = rcv_window(c);
+				uint32_t cur = tcp_seq_gt(c->rcv_adv, c->rcv_nxt)
+					? c->rcv_adv - c->rcv_nxt : 0;
+
+				if (!(c->t_flags & TF_RCVD_FIN) && adv > cur &&
+				    (adv - cur >= 2u * c->t_maxseg ||
+				     2 * (adv - cur) >= c->rcv_buf))
+					c->t_flags |= TF_ACKNOW;
+			}
+		}
+ack_only:
+		if (c->t_flags & TF_ACKNOW)
+			send = true;
+		if (!send)
+			break;
+		if (len == 0 && !(flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)))
+			seq = c->snd_nxt;
+build:
+		if (tcp_xmit(c, seq, len, flags) != 0)
+			break;
+		seglen = len + ((flags & RTE_TCP_SYN_FLAG) ? 1 : 0) +
+			 ((flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
+		rexmt = tcp_seq_lt(seq, c->snd_max);
+		if (flags & RTE_TCP_FIN_FLAG)
+			c->t_flags |= TF_SENTFIN;
+		sent_update(c, seq, seglen, rexmt);
+		if ((flags & RTE_TCP_SYN_FLAG) && rexmt)
+			c->t_flags |= TF_SYN_REXMT;
+	} while (sendalot && --budget > 0);
+	c->t_flags &= ~TF_FORCE;
+}
+
+void
+tcp_respond(struct shard *s, struct shard_port *sp, rte_be32_t src,
+	    rte_be32_t dst, rte_be16_t sport, rte_be16_t dport, uint32_t seq,
+	    uint32_t ack, uint8_t flags)
+{
+	struct rte_mbuf *m = shard_alloc(s);
+	struct rte_tcp_hdr *th;
+
+	if (m == NULL)
+		return;
+	th = (struct rte_tcp_hdr *)rte_pktmbuf_append(m, sizeof(*th));
+	if (th == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memset(th, 0, sizeof(*th));
+	th->src_port = sport;
+	th->dst_port = dport;
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = (flags & RTE_TCP_ACK_FLAG) ? rte_cpu_to_be_32(ack) : 0;
+	th->data_off = (sizeof(*th) / 4) << 4;
+	th->tcp_flags = flags;
+	if (flags & RTE_TCP_RST_FLAG)
+		STAT_INC(s, tcp_rst_sent);
+	STAT_INC(s, tcp_tx_segments);
+	ipv4_output(s, sp, m, src, dst, IPPROTO_TCP);
+}
+
+void
+tcp_send_syncookie_synack(struct tcp_shard *ts, struct shard_port *sp,
+			  const struct tcp_key *key, uint32_t irs,
+			  uint16_t peer_mss)
+{
+	struct shard *s = ts->s;
+	struct rte_mbuf *m = shard_alloc(s);
+	struct rte_tcp_hdr *th;
+	struct tcp_opts o;
+	unsigned olen;
+	uint16_t mss = RTE_MIN(peer_mss, tcp_mss_for_port(sp));
+	uint32_t cookie = tcp_syncookie_make(&ts->secret, key->raddr,
+		key->laddr, key->rport, key->lport, irs, mss, s->now_us);
+
+	if (m == NULL)
+		return;
+	memset(&o, 0, sizeof(o));
+	o.present = TCP_OPT_HAS_MSS;
+	o.mss = tcp_mss_for_port(sp);
+	olen = tcp_options_len(TCP_OPT_MAX_LEN, &o, true);
+	th = (struct rte_tcp_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*th) + olen));
+	if (th == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memset(th, 0, sizeof(*th));
+	th->src_port = key->lport;
+	th->dst_port = key->rport;
+	th->sent_seq = rte_cpu_to_be_32(cookie);
+	th->recv_ack = rte_cpu_to_be_32(irs + 1);
+	th->data_off = (uint8_t)(((sizeof(*th) + olen) / 4) << 4);
+	th->tcp_flags = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG;
+	th->rx_win = rte_cpu_to_be_16((uint16_t)RTE_MIN(ts->conf.rcv_buf, 65535u));
+	tcp_options_write((uint8_t *)(th + 1), olen, &o, true);
+	STAT_INC(s, tcp_syncookies_sent);
+	STAT_INC(s, tcp_tx_segments);
+	ipv4_output(s, sp, m, key->laddr, key->raddr, IPPROTO_TCP);
+}

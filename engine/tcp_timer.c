@@ -1,0 +1,144 @@
+/*
+ * TCP timers (after FreeBSD tcp_timer.c): one entry per kind embedded in
+ * the connection, all on the shard's hashed wheel, and a table of handlers
+ * indexed by kind. Handlers change state and set flags; tcp_output() does
+ * the sending; tcp_dispatch() delivers upcalls and may free the
+ * connection, so nothing touches it afterwards.
+ */
+#include <stddef.h>
+
+#include "engine.h"
+#include "net.h"
+#include "tcp_var.h"
+
+static struct tcp_conn *
+conn_of(struct timer_entry *e)
+{
+	return (struct tcp_conn *)((char *)(e - e->kind) -
+				   offsetof(struct tcp_conn, timers));
+}
+
+void
+tcp_timer_arm(struct tcp_conn *c, enum tcp_timer_kind k, uint64_t after_us)
+{
+	timer_wheel_arm(&c->ts->wheel, &c->timers[k],
+			c->ts->s->now_us + after_us);
+}
+
+void
+tcp_timer_cancel(struct tcp_conn *c, enum tcp_timer_kind k)
+{
+	timer_wheel_cancel(&c->ts->wheel, &c->timers[k]);
+}
+
+bool
+tcp_timer_armed(const struct tcp_conn *c, enum tcp_timer_kind k)
+{
+	return timer_entry_armed(&c->timers[k]);
+}
+
+void
+tcp_timers_cancel_all(struct tcp_conn *c)
+{
+	for (unsigned k = 0; k < TCPT_COUNT; k++)
+		timer_wheel_cancel(&c->ts->wheel, &c->timers[k]);
+}
+
+/*
+ * Retransmission timeout (RFC 6298 §5.4-5.6, RFC 5681 §3.1): back the RTO
+ * off, collapse cwnd, go back to SND.UNA and let output resend. A SYN or
+ * SYN-ACK gets syn_retries retransmissions, anything else data_retries;
+ * then the connection times out.
+ */
+static void
+timer_rexmt(struct tcp_conn *c)
+{
+	struct tcp_shard *ts = c->ts;
+	bool handshake = c->state < TCPS_ESTABLISHED;
+	unsigned limit = handshake ? ts->conf.syn_retries : ts->conf.data_retries;
+
+	STAT_INC(ts->s, tcp_rexmt_timeouts);
+	if (++c->rxt_shift > limit) {
+		if (!handshake)
+			tcp_respond(ts->s, c->sp, c->key.laddr, c->key.raddr,
+				    c->key.lport, c->key.rport, c->snd_nxt,
+				    c->rcv_nxt,
+				    RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+		tcp_conn_close(c, TCP_CLOSE_TIMEOUT);
+		return;
+	}
+	tcp_rtt_backoff(&c->rtt);
+	c->rtt_timing = false;
+	if (handshake) {
+		c->snd_nxt = c->iss;
+	} else {
+		tcp_cc_rto_timeout(&c->cc, c->snd_max - c->snd_una, c->snd_max,
+				   ts->s->now_us);
+		/* RFC 2018 §8: the receiver may have reneged. */
+		tcp_sack_reset(&c->sack);
+		c->high_rxt = c->snd_una;
+		c->dupacks = 0;
+		c->snd_nxt = c->snd_una;
+	}
+	tcp_output(c);
+	if (!tcp_timer_armed(c, TCPT_REXMT) && c->snd_una != c->snd_max)
+		tcp_timer_arm(c, TCPT_REXMT, tcp_rtt_rto(&c->rtt));
+}
+
+/* Window probe (RFC 9293 §3.8.6.1): with a zero window send one byte
+ * beyond it, with a window too small for a full segment send what fits;
+ * back off and probe again until the window opens. */
+static void
+timer_persist(struct tcp_conn *c)
+{
+	if (c->sq_bytes == 0 || c->state < TCPS_ESTABLISHED)
+		return;
+	STAT_INC(c->ts->s, tcp_persist_probes);
+	c->snd_nxt = c->snd_una;
+	c->t_flags |= TF_FORCE;
+	tcp_output(c);
+	if (c->snd_wnd == 0 && !tcp_timer_armed(c, TCPT_REXMT)) {
+		tcp_rtt_backoff(&c->rtt);
+		tcp_timer_arm(c, TCPT_PERSIST, tcp_rtt_rto(&c->rtt));
+	}
+}
+
+static void
+timer_delack(struct tcp_conn *c)
+{
+	STAT_INC(c->ts->s, tcp_delayed_acks);
+	c->t_flags |= TF_ACKNOW;
+	tcp_output(c);
+}
+
+/* TIME_WAIT's 2 MSL are over; also the FIN_WAIT_2 limit of a connection
+ * the user released (the peer may never send its FIN). */
+static void
+timer_time_wait(struct tcp_conn *c)
+{
+	tcp_conn_close(c, TCP_CLOSE_NORMAL);
+}
+
+static void (*const tcp_timer_handlers[TCPT_COUNT])(struct tcp_conn *c) = {
+	[TCPT_REXMT] = timer_rexmt,
+	[TCPT_PERSIST] = timer_persist,
+	[TCPT_DELACK] = timer_delack,
+	[TCPT_TIME_WAIT] = timer_time_wait,
+};
+
+static void
+fire(struct timer_entry *e, void *arg)
+{
+	struct tcp_conn *c = conn_of(e);
+
+	(void)arg;
+	tcp_timer_handlers[e->kind](c);
+	tcp_dispatch(c);
+}
+
+void
+tcp_timers_run(struct tcp_shard *ts)
+{
+	timer_wheel_advance(&ts->wheel, ts->s->now_us, TCP_TIMER_MAX_FIRES,
+			    fire, ts);
+}

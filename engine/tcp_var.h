@@ -1,0 +1,261 @@
+/*
+ * TCP internals shared by tcp_subr.c, tcp_input.c, tcp_output.c and
+ * tcp_timer.c (FreeBSD tcp_var.h in spirit). Not for the layers above:
+ * they use tcp.h.
+ *
+ * Queues. The send queue is a singly linked list (through m->next) of
+ * direct mbufs holding the bytes from SND.UNA's first data byte on; output
+ * sends indirect mbufs attached to them, so acknowledged bytes are trimmed
+ * off the head while clones still in flight keep the buffers alive. The
+ * receive queue is a list of payload segments as they arrived (possibly
+ * indirect, possibly parts of chains); tcp_recv() eats from its head.
+ * Both are lists of segments, not mbuf packets: pkt_len and nb_segs of
+ * their heads mean nothing, and they are freed segment by segment.
+ */
+#ifndef WSKDP_TCP_VAR_H
+#define WSKDP_TCP_VAR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <rte_hash.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_tcp.h>
+
+#include "shard.h"
+#include "tcp.h"
+#include "tcp_cc.h"
+#include "tcp_options.h"
+#include "tcp_reass.h"
+#include "tcp_rtt.h"
+#include "tcp_sack.h"
+#include "tcp_secret.h"
+#include "tcp_seq.h"
+#include "timer_wheel.h"
+
+/* Timer kinds; the handler table is in tcp_timer.c. */
+enum tcp_timer_kind {
+	TCPT_REXMT,		/* retransmission (SYN, data, FIN) */
+	TCPT_PERSIST,		/* zero-window probe */
+	TCPT_DELACK,		/* delayed ACK */
+	TCPT_TIME_WAIT,		/* 2 MSL */
+	TCPT_COUNT
+};
+
+/* Wheel geometry: 1 ms ticks (finer than any TCP timer needs), 4096 slots
+ * (one revolution = 4 s covers RTO and delayed ACK without skips). */
+#define TCP_WHEEL_TICK_US 1000
+#define TCP_WHEEL_SLOTS 4096
+/* Timer callbacks per poll pass, so a storm of expiries cannot stall rx. */
+#define TCP_TIMER_MAX_FIRES 1024
+
+/* Connection flags (t_flags). */
+#define TF_ACKNOW	(1u << 0)	/* send an ACK now */
+#define TF_DELACK	(1u << 1)	/* an ACK is owed, delayed */
+#define TF_NODELAY	(1u << 2)	/* no Nagle */
+#define TF_NEEDFIN	(1u << 3)	/* user shut down: FIN after the data */
+#define TF_SENTFIN	(1u << 4)	/* a FIN has been sent (snd_max covers it) */
+#define TF_REQ_TSTMP	(1u << 5)	/* we offered timestamps */
+#define TF_RCVD_TSTMP	(1u << 6)	/* timestamps agreed */
+#define TF_REQ_SCALE	(1u << 7)	/* we offered window scaling */
+#define TF_RCVD_SCALE	(1u << 8)	/* window scaling agreed */
+#define TF_SACK_PERMIT	(1u << 9)	/* SACK agreed */
+#define TF_REXMT_UNA	(1u << 10)	/* retransmit one segment at SND.UNA */
+#define TF_FORCE	(1u << 11)	/* window probe: send 1 byte past the window */
+#define TF_RELEASED	(1u << 12)	/* the user dropped its handle */
+#define TF_EMBRYO	(1u << 13)	/* passive, not yet accepted: no user */
+#define TF_RCVD_FIN	(1u << 14)	/* the peer's FIN was consumed */
+#define TF_FIN_OOO	(1u << 15)	/* a FIN arrived ahead of a hole (fin_seq) */
+#define TF_SYN_REXMT	(1u << 16)	/* the SYN was retransmitted */
+#define TF_PASSIVE	(1u << 17)	/* created by a listener */
+#define TF_IN_ACCEPTQ	(1u << 18)
+#define TF_SHUT_WR	(1u << 19)	/* tcp_shutdown() was called */
+#define TF_REQ_SACK	(1u << 20)	/* we offered SACK */
+#define TF_CLOSE_REPORTED (1u << 21)	/* closed() was queued once */
+#define TF_IN_TABLE	(1u << 22)	/* the 4-tuple maps to this connection */
+
+/* Events waiting for upcalls (t_events). */
+#define TEV_CONNECTED	(1u << 0)
+#define TEV_READABLE	(1u << 1)
+#define TEV_ACKED	(1u << 2)
+#define TEV_CLOSED	(1u << 3)
+
+struct tcp_key {
+	rte_be32_t laddr;
+	rte_be32_t raddr;
+	rte_be16_t lport;
+	rte_be16_t rport;
+} __rte_packed;
+
+struct tcp_listener {
+	struct tcp_shard *ts;
+	rte_be32_t laddr;		/* 0: any */
+	rte_be16_t lport;
+	bool in_use;
+	uint32_t backlog;
+	uint32_t embryos;		/* SYN_RECEIVED conns of this listener */
+	uint32_t acc_head, acc_count;	/* ring of established, unaccepted */
+	struct tcp_conn **acceptq;	/* backlog entries */
+	void *user;
+};
+
+struct tcp_conn {
+	struct tcp_shard *ts;
+	struct shard_port *sp;
+	struct tcp_key key;
+	enum tcp_state state;
+	uint32_t t_flags;
+	uint32_t t_events;
+	enum tcp_close_reason close_reason;
+	struct tcp_listener *listener;	/* passive, until accepted */
+	void *user;
+
+	/* Send sequence space (RFC 9293 §3.3.1; snd_max as in BSD). */
+	uint32_t iss;
+	uint32_t snd_una;
+	uint32_t snd_nxt;
+	uint32_t snd_max;
+	uint32_t snd_wnd;		/* peer's window, scaled */
+	uint32_t max_sndwnd;		/* largest window the peer offered */
+	uint32_t snd_wl1;
+	uint32_t snd_wl2;
+	uint8_t snd_wscale;
+	uint8_t rcv_wscale;
+	uint16_t t_maxseg;		/* payload per segment (options excluded) */
+	uint16_t peer_mss;
+
+	/* Receive sequence space. */
+	uint32_t irs;
+	uint32_t rcv_nxt;
+	uint32_t rcv_adv;		/* right edge we advertised */
+	uint32_t fin_seq;		/* TF_FIN_OOO: sequence of the FIN */
+
+	/* Timestamps (RFC 7323). */
+	uint32_t ts_recent;
+	uint64_t ts_recent_age_us;
+	uint32_t ts_offset;
+	uint32_t last_ack_sent;
+
+	/* RTT: the timed segment (Karn). */
+	uint32_t rtt_seq;
+	uint64_t rtt_start_us;
+	bool rtt_timing;
+	struct tcp_rtt rtt;
+	uint8_t rxt_shift;		/* consecutive retransmissions */
+	uint8_t dupacks;
+	uint64_t last_send_us;
+
+	struct tcp_cc_state cc;
+	struct tcp_sack_board sack;
+	uint32_t high_rxt;		/* RFC 6675 HighRxt + 1 */
+
+	/* Send queue: bytes [sq_seq, sq_seq + sq_bytes). */
+	struct rte_mbuf *sq_head, *sq_tail;
+	uint32_t sq_seq;
+	uint32_t sq_bytes;
+	uint32_t snd_buf;
+	struct rte_mbuf *sq_cur;	/* lookup cursor */
+	uint32_t sq_cur_seq;		/* sequence of sq_cur's first byte */
+
+	/* Receive queue. */
+	struct rte_mbuf *rq_head, *rq_tail;
+	uint32_t rq_bytes;
+	uint32_t rcv_buf;
+	struct tcp_reass reass;
+
+	uint32_t acked_pending;		/* for the acked() upcall */
+	bool in_dispatch;
+
+	/* Every allocated connection of the shard, for teardown. */
+	struct tcp_conn *all_prev, *all_next;
+
+	struct timer_entry timers[TCPT_COUNT];
+};
+
+struct tcp_shard {
+	struct shard *s;
+	struct tcp_conf conf;
+	const struct tcp_cc_ops *cc;
+	struct rte_hash *table;
+	struct rte_mempool *conn_pool;
+	struct tcp_listener *listeners;
+	struct timer_wheel wheel;
+	struct tcp_secret secret;
+	struct tcp_upcalls up;
+	struct tcp_conn *all;		/* list of allocated connections */
+	uint16_t eph_next;		/* host order */
+	uint64_t challenge_window_us;	/* start of the current second */
+	uint32_t challenge_count;
+};
+
+static inline struct tcp_shard *
+tcp_shard_of(const struct shard *s)
+{
+	return (struct tcp_shard *)s->l4;
+}
+
+static inline bool
+tcp_state_synchronized(enum tcp_state st)
+{
+	return st >= TCPS_ESTABLISHED;
+}
+
+/* Timestamp clock: 1 ms ticks (RFC 7323 §5.4 allows 1 ms to 1 s). */
+static inline uint32_t
+tcp_ts_now(const struct tcp_shard *ts, const struct tcp_conn *c)
+{
+	return (uint32_t)(ts->s->now_us / 1000) + c->ts_offset;
+}
+
+/* The receive window we can offer now (bytes, unscaled). */
+static inline uint32_t
+tcp_rcv_space(const struct tcp_conn *c)
+{
+	uint32_t used = c->rq_bytes + tcp_reass_bytes(&c->reass);
+
+	return used >= c->rcv_buf ? 0 : c->rcv_buf - used;
+}
+
+/* One byte past the last byte of data in the send queue. */
+static inline uint32_t
+tcp_sq_end(const struct tcp_conn *c)
+{
+	return c->sq_seq + c->sq_bytes;
+}
+
+/* tcp_subr.c */
+struct tcp_conn *tcp_conn_alloc(struct tcp_shard *ts, struct shard_port *sp,
+				const struct tcp_key *key);
+int tcp_conn_insert(struct tcp_conn *c);
+void tcp_conn_free(struct tcp_conn *c);
+struct tcp_conn *tcp_conn_lookup(struct tcp_shard *ts,
+				 const struct tcp_key *key);
+void tcp_conn_close(struct tcp_conn *c, enum tcp_close_reason why);
+void tcp_dispatch(struct tcp_conn *c);
+void tcp_sq_drop(struct tcp_conn *c, uint32_t bytes);
+void tcp_rq_append(struct tcp_conn *c, struct rte_mbuf *m);
+void tcp_conn_established(struct tcp_conn *c);
+struct tcp_listener *tcp_listener_find(struct tcp_shard *ts, rte_be32_t laddr,
+				       rte_be16_t lport);
+void tcp_listener_remove(struct tcp_conn *c);
+uint16_t tcp_mss_for_port(const struct shard_port *sp);
+void tcp_conn_init_seq(struct tcp_conn *c);
+
+/* tcp_output.c */
+void tcp_output(struct tcp_conn *c);
+void tcp_respond(struct shard *s, struct shard_port *sp, rte_be32_t src,
+		 rte_be32_t dst, rte_be16_t sport, rte_be16_t dport,
+		 uint32_t seq, uint32_t ack, uint8_t flags);
+void tcp_send_syncookie_synack(struct tcp_shard *ts, struct shard_port *sp,
+			       const struct tcp_key *key, uint32_t irs,
+			       uint16_t peer_mss);
+
+/* tcp_timer.c */
+void tcp_timer_arm(struct tcp_conn *c, enum tcp_timer_kind k, uint64_t after_us);
+void tcp_timer_cancel(struct tcp_conn *c, enum tcp_timer_kind k);
+void tcp_timers_cancel_all(struct tcp_conn *c);
+bool tcp_timer_armed(const struct tcp_conn *c, enum tcp_timer_kind k);
+void tcp_timers_run(struct tcp_shard *ts);
+void tcp_enter_time_wait(struct tcp_conn *c);
+
+#endif
