@@ -231,23 +231,37 @@ port_attach(struct engine *eng, struct port *p)
 	return p->index;
 }
 
+/* The next free port slot, cleared and holding 'pc'; NULL with *rc set
+ * when the engine cannot take another port. */
+static struct port *
+port_slot(struct engine *eng, const struct port_conf *pc, int *rc)
+{
+	struct port *p;
+
+	*rc = eng->started ? -EBUSY :
+	      eng->nb_ports == WSKDP_MAX_PORTS ? -ENOSPC : 0;
+	if (*rc != 0)
+		return NULL;
+	p = &eng->ports[eng->nb_ports];
+	memset(p, 0, sizeof(*p));
+	p->conf = *pc;
+	return p;
+}
+
 int
 engine_add_ethdev_port(struct engine *eng, uint16_t ethdev_id,
 		       const struct port_conf *pc)
 {
 	struct port *p;
+	int rc;
 
 	if (eng == NULL || !rte_eth_dev_is_valid_port(ethdev_id) ||
 	    !conf_valid(pc))
 		return -EINVAL;
-	if (eng->started)
-		return -EBUSY;
-	if (eng->nb_ports == WSKDP_MAX_PORTS)
-		return -ENOSPC;
-	p = &eng->ports[eng->nb_ports];
-	memset(p, 0, sizeof(*p));
+	p = port_slot(eng, pc, &rc);
+	if (p == NULL)
+		return rc;
 	p->ethdev_id = ethdev_id;
-	p->conf = *pc;
 	p->ops = &port_ethdev_ops;
 	if (pc->mac_set)
 		p->mac = pc->mac;
@@ -262,18 +276,15 @@ engine_add_custom_port(struct engine *eng, const struct port_ops *ops,
 		       const struct port_conf *pc)
 {
 	struct port *p;
+	int rc;
 
 	if (eng == NULL || ops == NULL || ops->rx_burst == NULL ||
 	    ops->tx_burst == NULL || mac == NULL || !conf_valid(pc))
 		return -EINVAL;
-	if (eng->started)
-		return -EBUSY;
-	if (eng->nb_ports == WSKDP_MAX_PORTS)
-		return -ENOSPC;
-	p = &eng->ports[eng->nb_ports];
-	memset(p, 0, sizeof(*p));
+	p = port_slot(eng, pc, &rc);
+	if (p == NULL)
+		return rc;
 	p->ethdev_id = UINT16_MAX;
-	p->conf = *pc;
 	p->ops = ops;
 	p->ops_ctx = ctx;
 	p->mac = *mac;

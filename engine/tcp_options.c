@@ -1,4 +1,5 @@
 #include "tcp_options.h"
+#include "wire_bytes.h"
 
 #include <string.h>
 
@@ -11,37 +12,6 @@
 #define LEN_SACK_BLOCK		8
 #define LEN_FASTOPEN_BASE	2
 #define LEN_EXP_FASTOPEN_BASE	4
-
-static inline uint16_t
-get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t
-get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline uint8_t *
-put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-	return p + 2;
-}
-
-static inline uint8_t *
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = (v >> 16) & 0xff;
-	p[2] = (v >> 8) & 0xff;
-	p[3] = v & 0xff;
-	return p + 4;
-}
 
 static inline uint8_t *
 put4(uint8_t *p, uint8_t a, uint8_t b, uint8_t c, uint8_t d)
@@ -85,8 +55,8 @@ parse_sack(const uint8_t *body, unsigned olen, struct tcp_opts *out)
 	out->present |= TCP_OPT_HAS_SACK;
 	out->sack_count = n;
 	for (unsigned i = 0; i < n; i++) {
-		out->sack[i].start = get_be32(body + i * LEN_SACK_BLOCK);
-		out->sack[i].end = get_be32(body + i * LEN_SACK_BLOCK + 4);
+		out->sack[i].start = wire_get_be32(body + i * LEN_SACK_BLOCK);
+		out->sack[i].end = wire_get_be32(body + i * LEN_SACK_BLOCK + 4);
 	}
 }
 
@@ -119,9 +89,9 @@ tcp_options_parse(const uint8_t *opt, unsigned len, bool syn,
 		case TCP_OPT_MSS:
 			if (olen != LEN_MSS) {
 				out->notes |= TCP_OPT_NOTE_BAD_LEN;
-			} else if (syn && get_be16(body) != 0) {
+			} else if (syn && wire_get_be16(body) != 0) {
 				out->present |= TCP_OPT_HAS_MSS;
-				out->mss = get_be16(body);
+				out->mss = wire_get_be16(body);
 			}
 			break;
 		case TCP_OPT_WSCALE:
@@ -147,8 +117,8 @@ tcp_options_parse(const uint8_t *opt, unsigned len, bool syn,
 				out->notes |= TCP_OPT_NOTE_BAD_LEN;
 			} else {
 				out->present |= TCP_OPT_HAS_TIMESTAMPS;
-				out->tsval = get_be32(body);
-				out->tsecr = get_be32(body + 4);
+				out->tsval = wire_get_be32(body);
+				out->tsecr = wire_get_be32(body + 4);
 			}
 			break;
 		case TCP_OPT_SACK:
@@ -164,7 +134,7 @@ tcp_options_parse(const uint8_t *opt, unsigned len, bool syn,
 			/* Shorter ones cannot carry the magic: another
 			 * experiment's option, skipped like any unknown. */
 			if (syn && olen >= LEN_EXP_FASTOPEN_BASE &&
-			    get_be16(body) == TCP_OPT_FASTOPEN_MAGIC)
+			    wire_get_be16(body) == TCP_OPT_FASTOPEN_MAGIC)
 				parse_fastopen(body + 2,
 					       olen - LEN_EXP_FASTOPEN_BASE,
 					       true, out);
@@ -284,7 +254,7 @@ tcp_options_write(uint8_t *buf, unsigned room, const struct tcp_opts *o,
 
 	if (syn && (p & TCP_OPT_HAS_MSS)) {
 		w = put4(w, TCP_OPT_MSS, LEN_MSS, 0, 0);
-		put_be16(w - 2, o->mss);
+		wire_put_be16(w - 2, o->mss);
 	}
 	if (p & TCP_OPT_HAS_TIMESTAMPS) {
 		if (syn && (p & TCP_OPT_HAS_SACK_PERMITTED))
@@ -293,8 +263,8 @@ tcp_options_write(uint8_t *buf, unsigned room, const struct tcp_opts *o,
 		else
 			w = put4(w, TCP_OPT_NOP, TCP_OPT_NOP,
 				 TCP_OPT_TIMESTAMPS, LEN_TIMESTAMPS);
-		w = put_be32(w, o->tsval);
-		w = put_be32(w, o->tsecr);
+		w = wire_put_be32(w, o->tsval);
+		w = wire_put_be32(w, o->tsecr);
 	} else if (syn && (p & TCP_OPT_HAS_SACK_PERMITTED)) {
 		w = put4(w, TCP_OPT_NOP, TCP_OPT_NOP,
 			 TCP_OPT_SACK_PERMITTED, LEN_SACK_PERMITTED);
@@ -309,8 +279,8 @@ tcp_options_write(uint8_t *buf, unsigned room, const struct tcp_opts *o,
 		w = put4(w, TCP_OPT_NOP, TCP_OPT_NOP, TCP_OPT_SACK,
 			 LEN_SACK_BASE + blocks * LEN_SACK_BLOCK);
 		for (unsigned i = 0; i < blocks; i++) {
-			w = put_be32(w, o->sack[i].start);
-			w = put_be32(w, o->sack[i].end);
+			w = wire_put_be32(w, o->sack[i].start);
+			w = wire_put_be32(w, o->sack[i].end);
 		}
 	}
 	if (syn && (p & TCP_OPT_HAS_TFO)) {
@@ -320,7 +290,7 @@ tcp_options_write(uint8_t *buf, unsigned room, const struct tcp_opts *o,
 			olen = LEN_EXP_FASTOPEN_BASE + o->tfo_cookie_len;
 			w[0] = TCP_OPT_EXPERIMENTAL;
 			w[1] = olen;
-			put_be16(w + 2, TCP_OPT_FASTOPEN_MAGIC);
+			wire_put_be16(w + 2, TCP_OPT_FASTOPEN_MAGIC);
 		} else {
 			olen = LEN_FASTOPEN_BASE + o->tfo_cookie_len;
 			w[0] = TCP_OPT_FASTOPEN;

@@ -1,4 +1,5 @@
 #include "tcp_secret.h"
+#include "wire_bytes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,31 +72,6 @@ tcp_secret_init_seed(struct tcp_secret *s, uint64_t seed)
 	derive_key(s->syncookie_key, "wskdp syncookie", seed);
 }
 
-static inline uint8_t *
-put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-	return p + 2;
-}
-
-static inline uint8_t *
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = (v >> 16) & 0xff;
-	p[2] = (v >> 8) & 0xff;
-	p[3] = v & 0xff;
-	return p + 4;
-}
-
-static inline uint8_t *
-put_be64(uint8_t *p, uint64_t v)
-{
-	p = put_be32(p, (uint32_t)(v >> 32));
-	return put_be32(p, (uint32_t)v);
-}
-
 /* SipHash-2-4 of msg, as a number (first output byte least significant,
  * as SipHash defines its output). */
 static uint64_t
@@ -115,10 +91,10 @@ static uint8_t *
 put_tuple(uint8_t *p, uint32_t saddr, uint32_t daddr, uint16_t sport,
 	  uint16_t dport)
 {
-	p = put_be32(p, saddr);
-	p = put_be32(p, daddr);
-	p = put_be16(p, sport);
-	return put_be16(p, dport);
+	p = wire_put_be32(p, saddr);
+	p = wire_put_be32(p, daddr);
+	p = wire_put_be16(p, sport);
+	return wire_put_be16(p, dport);
 }
 
 uint32_t
@@ -138,7 +114,7 @@ tcp_tfo_cookie(const struct tcp_secret *s, uint32_t client_ip,
 {
 	uint8_t msg[8];
 
-	put_be32(put_be32(msg, client_ip), server_ip);
+	wire_put_be32(wire_put_be32(msg, client_ip), server_ip);
 	crypto_shorthash(cookie, msg, sizeof(msg), s->tfo_key);
 }
 
@@ -165,7 +141,7 @@ syncookie_h1(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr,
 
 	*p++ = SYNCOOKIE_TAG_H1;
 	p = put_tuple(p, saddr, daddr, sport, dport);
-	put_be32(p, peer_isn);
+	wire_put_be32(p, peer_isn);
 	return (uint32_t)siphash(s->syncookie_key, msg, sizeof(msg));
 }
 
@@ -179,8 +155,8 @@ syncookie_mac(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr,
 
 	*p++ = SYNCOOKIE_TAG_MAC;
 	p = put_tuple(p, saddr, daddr, sport, dport);
-	p = put_be32(p, peer_isn);
-	p = put_be64(p, count);
+	p = wire_put_be32(p, peer_isn);
+	p = wire_put_be64(p, count);
 	*p = (uint8_t)index;
 	return (uint32_t)siphash(s->syncookie_key, msg, sizeof(msg)) &
 	       SYNCOOKIE_MAC_MASK;
