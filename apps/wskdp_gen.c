@@ -47,6 +47,8 @@ usage(FILE *f, const char *prog)
 "  --gateway ADDR      default gateway\n"
 "  --mtu N             MTU, 576..9000 (default %d)\n"
 "  --vlan ID           802.1Q VLAN id, 1..4094 (default: untagged)\n"
+"  --mac MAC           use this unicast MAC instead of the port's own\n"
+"                      (net_pcap, net_ring and other virtual ports)\n"
 "  --port N            DPDK port id to use, 0..%d (default 0)\n"
 "  --duration SECONDS  stop after this long, 0..31536000; 0 runs until\n"
 "                      SIGINT/SIGTERM (default 0 on ports, 3 embedded)\n"
@@ -59,12 +61,13 @@ usage(FILE *f, const char *prog)
 static int
 parse_options(int argc, char **argv, const char *prog, struct gen_opts *o)
 {
-	enum { O_IP = 256, O_GW, O_MTU, O_VLAN, O_PORT, O_DURATION, O_QUIET, O_HELP };
+	enum { O_IP = 256, O_GW, O_MTU, O_VLAN, O_MAC, O_PORT, O_DURATION, O_QUIET, O_HELP };
 	static const struct option longopts[] = {
 		{ "ip", required_argument, NULL, O_IP },
 		{ "gateway", required_argument, NULL, O_GW },
 		{ "mtu", required_argument, NULL, O_MTU },
 		{ "vlan", required_argument, NULL, O_VLAN },
+		{ "mac", required_argument, NULL, O_MAC },
 		{ "port", required_argument, NULL, O_PORT },
 		{ "duration", required_argument, NULL, O_DURATION },
 		{ "quiet", no_argument, NULL, O_QUIET },
@@ -115,6 +118,16 @@ parse_options(int argc, char **argv, const char *prog, struct gen_opts *o)
 			if (app_parse_u64(prog, "vlan", optarg, 1, 4094, &v) != 0)
 				return -1;
 			o->pc.vlan_id = (uint16_t)v;
+			break;
+		case O_MAC:
+			if (rte_ether_unformat_addr(optarg, &o->pc.mac) != 0 ||
+			    !rte_is_unicast_ether_addr(&o->pc.mac) ||
+			    rte_is_zero_ether_addr(&o->pc.mac)) {
+				fprintf(stderr, "%s: --mac: '%s' is not a unicast MAC address (xx:xx:xx:xx:xx:xx)\n",
+					prog, optarg);
+				return -1;
+			}
+			o->pc.mac_set = true;
 			break;
 		case O_PORT:
 			if (app_parse_u64(prog, "port", optarg, 0,

@@ -34,6 +34,8 @@ expect_refused "--ip: '1.2.3/4'" --ip 1.2.3/4
 expect_refused "--ip: '10.0.0.1/33'" --ip 10.0.0.1/33
 expect_refused "--gateway: 'nope'" --gateway nope
 expect_refused "--gateway needs an --ip" --gateway 1.2.3.4
+expect_refused "--mac: '01:00:5e:00:00:01'" --mac 01:00:5e:00:00:01
+expect_refused "--mac: 'nope'" --mac nope
 expect_refused "'--bogus'" --bogus
 expect_refused "--mtu needs a value" --mtu
 expect_refused "--duration needs a value" --ip 10.0.0.1/24 --duration
