@@ -112,7 +112,17 @@
 	X(tcp_conn_timeout,         "connections timed out") \
 	X(tcp_conn_aborted,         "connections aborted by the user") \
 	X(tcp_time_wait_reused,     "TIME_WAIT connections reused by a new SYN") \
-	X(tcp_rst_sent,             "RSTs sent")
+	X(tcp_rst_sent,             "RSTs sent") \
+	X(tfo_cookie_requests_sent, "Fast Open: SYNs sent with a cookie request") \
+	X(tfo_cookies_received,     "Fast Open: cookies received in SYN-ACKs and cached") \
+	X(tfo_syn_data_sent,        "Fast Open: SYNs sent with a cookie and data") \
+	X(tfo_syn_data_acked,       "Fast Open: SYN data acknowledged by the SYN-ACK") \
+	X(tfo_fallbacks,            "Fast Open: SYN data not acknowledged, sent again after the handshake") \
+	X(tfo_blackholed,           "Fast Open: servers given plain SYNs for a while (data lost or cookie ignored)") \
+	X(tfo_server_cookies_sent,  "Fast Open server: cookies issued in SYN-ACKs") \
+	X(tfo_server_syn_data_accepted, "Fast Open server: connections made from a SYN with data") \
+	X(tfo_server_bad_cookie,    "Fast Open server: SYNs with an invalid cookie (data dropped)") \
+	X(tfo_server_overflow,      "Fast Open server: SYN data refused, too many pending")
 
 enum shard_stat {
 #define SHARD_STAT_ENUM(name, help) SHARD_STAT_##name,

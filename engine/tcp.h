@@ -104,13 +104,47 @@ struct tcp_conf {
 	uint32_t challenge_ack_limit;	/* challenge ACKs per second per shard: 1000 */
 	bool syncookies;		/* SYN cookies when a backlog is full: true */
 	uint64_t seed;			/* 0: random keys; else deterministic keys */
+	/* TCP Fast Open client (RFC 7413): servers whose cookie and MSS each
+	 * shard remembers: 1024 (rounded up to a power of two; 0 turns the
+	 * client side off: tcp_conn_opts.tfo is then ignored). */
+	uint32_t tfo_cache_entries;
+	/* How long a server that lost or ignored our SYN data gets plain
+	 * SYNs (no cookie, no request, no data): 60 s. */
+	uint32_t tfo_blackhole_us;
 };
 
-/* Per-connection options for tcp_connect(). */
+/*
+ * Per-connection options for tcp_connect().
+ *
+ * Initial data (data, data_len) is copied into the send queue before the
+ * SYN is built, so it is the first thing the connection sends: after the
+ * handshake, or with tfo partly inside the SYN. It takes the place of a
+ * tcp_send() that could not be made yet (tcp_send() refuses data before
+ * the handshake), which is the one thing Fast Open needs: the bytes must
+ * be there when the SYN is written.
+ *
+ * Fast Open client (tfo, RFC 7413 §4.2.1), decided per server address
+ * from the shard's cookie cache:
+ * - no cookie known: the SYN carries a cookie request (22 02) and no data;
+ *   a cookie in the SYN-ACK is remembered with the server's MSS;
+ * - cookie known: the SYN carries it and the first
+ *   min(data_len, min(cached MSS, our MSS) - SYN option bytes) bytes (the
+ *   MSS is 536 when the server never gave one); the rest follows the
+ *   handshake. A SYN-ACK acknowledging only the SYN means the server
+ *   dropped the data: it is sent again right after the handshake;
+ * - a retransmitted SYN carries the same option but never data;
+ * - SYN data not acknowledged, or a retransmitted SYN, answered without a
+ *   cookie: the server gets plain SYNs for tcp_conf.tfo_blackhole_us.
+ * SYN data can reach the server application twice (a duplicated SYN):
+ * send only what is safe to repeat.
+ */
 struct tcp_conn_opts {
 	bool nodelay;			/* disable Nagle */
 	uint32_t snd_buf;		/* 0: the shard's default */
 	uint32_t rcv_buf;		/* 0: the shard's default */
+	bool tfo;			/* try Fast Open (see above) */
+	const void *data;		/* initial data, NULL for none */
+	uint32_t data_len;		/* its length, at most the send buffer */
 };
 
 /* Upcalls (any may be NULL). The connection's user pointer is
@@ -174,10 +208,12 @@ void tcp_poll(struct shard *s);
  * @param o          options, NULL for defaults
  * @param user       stored in the connection (tcp_conn_user())
  * @param out        receives the connection
- * @return 0; -EINVAL (bad port, address or port numbers); -EADDRINUSE
- *         (4-tuple in use, or no free ephemeral port); -ENOBUFS
- *         (connection pool full, counted in tcp_conn_table_full);
- *         -ENOSPC (the table refused the entry).
+ * @return 0 (all of o->data is queued); -EINVAL (bad port, address or
+ *         port numbers; o->data NULL with data_len > 0, or data_len above
+ *         the send buffer); -EADDRINUSE (4-tuple in use, or no free
+ *         ephemeral port); -ENOBUFS (connection pool full, counted in
+ *         tcp_conn_table_full, or no mbufs for the initial data: nothing
+ *         was sent); -ENOSPC (the table refused the entry).
  */
 int tcp_connect(struct shard *s, uint16_t port_index, rte_be32_t laddr,
 		rte_be16_t lport, rte_be32_t raddr, rte_be16_t rport,
@@ -201,6 +237,27 @@ int tcp_listen(struct shard *s, rte_be32_t laddr, rte_be16_t lport,
 /* Stop listening: connections not yet accepted are reset and freed. */
 void tcp_listener_close(struct tcp_listener *l);
 
+/*
+ * Fast Open server side for a listener (RFC 7413 §4.2.2, as Linux with
+ * the TCP_FASTOPEN socket option).
+ * - A cookie request gets a cookie (tcp_tfo_cookie() over the client and
+ *   server addresses; one key for every shard of the engine) in the
+ *   SYN-ACK, in the option form the client used (kind 34 or 254).
+ * - A valid cookie with data, while fewer than max_pending Fast Open
+ *   connections wait for their third ACK: the connection is made from
+ *   the SYN, the data is queued for reading, the SYN-ACK acknowledges SYN
+ *   and data and the connection goes to the accept queue at once
+ *   (accept_ready before the handshake completes). The accepted
+ *   connection is readable and takes tcp_send() in SYN_RECEIVED; what it
+ *   sends leaves after the third ACK.
+ * - An invalid cookie: the data is dropped, the handshake is a normal
+ *   one and the SYN-ACK carries a valid cookie.
+ * - Over max_pending: a normal handshake (data dropped), counted.
+ * @param max_pending  Fast Open connections in SYN_RECEIVED at once;
+ *                     0 turns Fast Open off (the default)
+ */
+void tcp_listener_set_tfo(struct tcp_listener *l, uint32_t max_pending);
+
 /* Take the oldest established connection of the listener; NULL if none.
  * The connection then belongs to the caller (its user pointer is the
  * listener's until tcp_conn_set_user()). */
@@ -209,8 +266,10 @@ struct tcp_conn *tcp_accept(struct tcp_listener *l);
 /*
  * Queue bytes for sending (copied into mbufs of the send queue).
  * @return bytes accepted: 0..len, less when the send buffer is full or
- *         mbufs ran out; -ENOTCONN before the handshake completed or after
- *         the connection closed; -EPIPE after tcp_shutdown().
+ *         mbufs ran out; -ENOTCONN before the handshake completed (except
+ *         on a Fast Open connection accepted in SYN_RECEIVED: queued,
+ *         sent after the third ACK) or after the connection closed;
+ *         -EPIPE after tcp_shutdown().
  */
 int32_t tcp_send(struct tcp_conn *c, const void *data, uint32_t len);
 

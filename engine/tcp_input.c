@@ -483,13 +483,30 @@ input_syn_sent(struct tcp_conn *c, struct tcp_seg *seg)
 	if (SEG_HAS(seg, ACK)) {
 		/* "If SND.UNA > ISS (our SYN has been ACKed), change the
 		 * connection state to ESTABLISHED, form an ACK segment and
-		 * send it." Data in a SYN-ACK is left for the peer to send
-		 * again: RCV.NXT acknowledges only the SYN. */
+		 * send it." Fast Open data in our SYN that the SYN-ACK does
+		 * not cover is sent again from SND.UNA right away (RFC 7413
+		 * §4.2.1). */
 		rtt_update(c, seg);
+		tcp_tfo_client_synack(c, &seg->opts, seg->ack);
 		c->snd_una = seg->ack;
-		if (tcp_seq_lt(c->snd_nxt, c->snd_una))
-			c->snd_nxt = c->snd_una;
+		c->snd_nxt = c->snd_una;
 		tcp_conn_established(c);
+		/* "Data or controls which were queued for transmission may be
+		 * included ... If there are other controls or text in the
+		 * segment then continue processing at the sixth step": a
+		 * SYN-ACK may carry data or a FIN (RFC 7413 §4.2.2). */
+		if (seg->len > 0 || SEG_HAS(seg, FIN)) {
+			uint32_t space = tcp_rcv_space(c);
+
+			seg->seq++;
+			seg->flags &= (uint8_t)~RTE_TCP_SYN_FLAG;
+			if (seg->len > space) {
+				STAT_INC(s, tcp_drop_out_of_window);
+				seg_trim_back(seg, space);
+				seg->flags &= (uint8_t)~RTE_TCP_FIN_FLAG;
+			}
+			data_process(c, seg, false);
+		}
 	} else {
 		/* "Otherwise, enter SYN-RECEIVED, form a SYN,ACK segment and
 		 * send it" (simultaneous open). */
@@ -868,6 +885,31 @@ input_listen(struct tcp_listener *l, struct tcp_seg *seg)
 		return;
 	}
 	STAT_INC(s, tcp_conn_passive);
+	/* RFC 7413 §4.2.2: with a valid Fast Open cookie the SYN's text is
+	 * kept after all, acknowledged by the SYN-ACK, and the connection is
+	 * the user's at once. */
+	if (tcp_tfo_server_syn(l, c, &seg->opts, seg->len)) {
+		uint32_t space = tcp_rcv_space(c);
+
+		if (seg->len > space) {
+			STAT_INC(s, tcp_drop_out_of_window);
+			seg_trim_back(seg, space);
+		}
+		if (seg->len > 0) {
+			c->rcv_nxt += seg->len;
+			c->rcv_adv = c->rcv_nxt;
+			tcp_rq_append(c, seg->m);
+			seg->m = NULL;
+		}
+		l->embryos--;
+		l->acceptq[(l->acc_head + l->acc_count) % l->backlog] = c;
+		l->acc_count++;
+		c->t_flags |= TF_IN_ACCEPTQ;
+		c->t_events |= TEV_CONNECTED | TEV_READABLE;
+		tcp_output(c);
+		tcp_dispatch(c);
+		return;
+	}
 	tcp_output(c);
 }
 

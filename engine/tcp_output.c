@@ -61,23 +61,14 @@ rcv_window(const struct tcp_conn *c)
 	return space > max ? max : space;
 }
 
-/* Build and send one segment: [seq, seq + len) of the send queue with
- * 'flags'. Returns 0, or -1 when no mbuf was free (counted by
- * shard_alloc). */
-static int
-tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
+/* The options of a segment with 'flags'. */
+static void
+build_opts(const struct tcp_conn *c, uint8_t flags, struct tcp_opts *out)
 {
-	struct tcp_shard *ts = c->ts;
-	struct shard *s = ts->s;
-	struct rte_mbuf *m = shard_alloc(s);
-	struct rte_tcp_hdr *th;
+	const struct tcp_shard *ts = c->ts;
 	struct tcp_opts o;
-	unsigned olen;
 	bool syn = (flags & RTE_TCP_SYN_FLAG) != 0;
-	uint32_t win;
 
-	if (m == NULL)
-		return -1;
 	memset(&o, 0, sizeof(o));
 	if (syn) {
 		o.present |= TCP_OPT_HAS_MSS;
@@ -93,6 +84,7 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 			o.tsval = tcp_ts_now(ts, c);
 			o.tsecr = c->ts_recent;
 		}
+		tcp_tfo_syn_option(c, &o);
 	} else {
 		if (c->t_flags & TF_RCVD_TSTMP) {
 			o.present |= TCP_OPT_HAS_TIMESTAMPS;
@@ -108,6 +100,27 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 				o.present |= TCP_OPT_HAS_SACK;
 		}
 	}
+	*out = o;
+}
+
+/* Build and send one segment: [seq, seq + len) of the send queue with
+ * 'flags' (a SYN's data starts at seq + 1). Returns 0, or -1 when no mbuf
+ * was free (counted by shard_alloc). */
+static int
+tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
+{
+	struct tcp_shard *ts = c->ts;
+	struct shard *s = ts->s;
+	struct rte_mbuf *m = shard_alloc(s);
+	struct rte_tcp_hdr *th;
+	struct tcp_opts o;
+	unsigned olen;
+	bool syn = (flags & RTE_TCP_SYN_FLAG) != 0;
+	uint32_t win, dseq = syn ? seq + 1 : seq;
+
+	if (m == NULL)
+		return -1;
+	build_opts(c, flags, &o);
 	olen = tcp_options_len(TCP_OPT_MAX_LEN, &o, syn);
 	th = (struct rte_tcp_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*th) + olen));
 	if (th == NULL) {
@@ -137,7 +150,7 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	/* Payload: indirect mbufs on the send queue's buffers. */
 	while (len > 0) {
 		uint32_t off, piece;
-		struct rte_mbuf *d = sq_find(c, seq, &off), *mi;
+		struct rte_mbuf *d = sq_find(c, dseq, &off), *mi;
 
 		if (d == NULL)
 			break;
@@ -157,7 +170,7 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 			rte_pktmbuf_free(m);
 			return -1;
 		}
-		seq += piece;
+		dseq += piece;
 		len -= piece;
 	}
 
@@ -297,6 +310,13 @@ tcp_output(struct tcp_conn *c)
 			flags = c->state == TCPS_SYN_SENT
 				? RTE_TCP_SYN_FLAG
 				: RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG;
+			if (c->t_flags & TF_TFO_COOKIE) {
+				struct tcp_opts o;
+
+				build_opts(c, flags, &o);
+				len = tcp_tfo_syn_data_len(c,
+					tcp_options_len(TCP_OPT_MAX_LEN, &o, true));
+			}
 			send = true;
 			goto build;
 		}
@@ -398,6 +418,10 @@ build:
 		sent_update(c, seq, seglen, rexmt);
 		if ((flags & RTE_TCP_SYN_FLAG) && rexmt)
 			c->t_flags |= TF_SYN_REXMT;
+		if ((flags & RTE_TCP_SYN_FLAG) && len > 0) {
+			c->tfo_syn_data = (uint16_t)len;
+			STAT_INC(ts->s, tfo_syn_data_sent);
+		}
 	} while (sendalot && --budget > 0);
 	c->t_flags &= ~TF_FORCE;
 }

@@ -70,6 +70,8 @@ tcp_conf_init(struct tcp_conf *c)
 	c->ephemeral_hi = 60999;
 	c->challenge_ack_limit = 1000;
 	c->syncookies = true;
+	c->tfo_cache_entries = 1024;
+	c->tfo_blackhole_us = 60000000;
 }
 
 /* --- shard state ------------------------------------------------------ */
@@ -94,7 +96,8 @@ tcp_shard_init(struct shard *s, const struct tcp_conf *conf)
 	if (conf->max_conns == 0 || conf->snd_buf == 0 || conf->rcv_buf == 0 ||
 	    conf->ephemeral_lo == 0 || conf->ephemeral_lo > conf->ephemeral_hi ||
 	    conf->wscale > TCP_OPT_WSCALE_MAX || conf->max_listeners == 0 ||
-	    tcp_cc_find(conf->cc) == NULL || conf->initial_rto_us == 0)
+	    tcp_cc_find(conf->cc) == NULL || conf->initial_rto_us == 0 ||
+	    conf->tfo_cache_entries > (1u << 24))
 		return -EINVAL;
 	ts = rte_zmalloc_socket("tcp_shard", sizeof(*ts), RTE_CACHE_LINE_SIZE,
 				sid);
@@ -132,12 +135,15 @@ tcp_shard_init(struct shard *s, const struct tcp_conf *conf)
 		sizeof(*ts->listeners) * conf->max_listeners, 0, sid);
 	if (ts->listeners == NULL)
 		goto nomem;
+	if (tcp_tfo_cache_init(ts, sid) != 0)
+		goto nomem;
 	if (timer_wheel_init(&ts->wheel, TCP_WHEEL_SLOTS, TCP_WHEEL_TICK_US,
 			     s->now_us) != 0)
 		goto nomem;
 	s->l4 = ts;
 	return 0;
 nomem:
+	tcp_tfo_cache_fini(ts);
 	rte_free(ts->listeners);
 	rte_hash_free(ts->table);
 	rte_mempool_free(ts->conn_pool);
@@ -176,6 +182,7 @@ tcp_conn_free(struct tcp_conn *c)
 
 	tcp_timers_cancel_all(c);
 	tcp_conn_unlink(c);
+	tcp_tfo_pending_done(c);
 	free_seg_list(c->sq_head);
 	free_seg_list(c->rq_head);
 	tcp_reass_flush(&c->reass);
@@ -204,6 +211,7 @@ tcp_shard_fini(struct shard *s)
 	for (uint32_t i = 0; i < ts->conf.max_listeners; i++)
 		rte_free(ts->listeners[i].acceptq);
 	timer_wheel_free(&ts->wheel);
+	tcp_tfo_cache_fini(ts);
 	rte_free(ts->listeners);
 	rte_hash_free(ts->table);
 	rte_mempool_free(ts->conn_pool);
@@ -222,6 +230,7 @@ tcp_engine_enable(struct engine *eng, const struct tcp_conf *c)
 			return rc;
 		}
 	}
+	tcp_tfo_share_key(eng);
 	eng->conf.l4_input = tcp_input;
 	eng->conf.l4_poll = tcp_poll;
 	return 0;
@@ -351,6 +360,9 @@ tcp_conn_close(struct tcp_conn *c, enum tcp_close_reason why)
 {
 	bool was_time_wait = c->state == TCPS_TIME_WAIT;
 
+	if (c->state == TCPS_SYN_SENT && why == TCP_CLOSE_TIMEOUT)
+		tcp_tfo_client_timeout(c);
+	tcp_tfo_pending_done(c);
 	tcp_timers_cancel_all(c);
 	tcp_conn_unlink(c);
 	c->state = TCPS_CLOSED;
@@ -393,7 +405,11 @@ tcp_conn_established(struct tcp_conn *c)
 	}
 	c->rxt_shift = 0;
 	tcp_timer_cancel(c, TCPT_REXMT);
-	if (c->t_flags & TF_EMBRYO) {
+	tcp_tfo_pending_done(c);
+	if (c->t_flags & TF_IN_ACCEPTQ) {
+		/* Fast Open put it in the accept queue at its SYN, and the
+		 * listener has heard of it then. */
+	} else if (c->t_flags & TF_EMBRYO) {
 		struct tcp_listener *l = c->listener;
 
 		l->embryos--;
@@ -600,6 +616,11 @@ tcp_listener_close(struct tcp_listener *l)
 		}
 		c = c->all_next;
 	}
+	/* Accepted Fast Open connections still count against the listener
+	 * until their third ACK: the slot may be reused, so forget it. */
+	for (c = ts->all; c != NULL; c = c->all_next)
+		if (c->tfo_listener == l)
+			c->tfo_listener = NULL;
 	l->in_use = false;
 	rte_free(l->acceptq);
 	l->acceptq = NULL;
@@ -631,6 +652,48 @@ tcp_listener_user(const struct tcp_listener *l)
 }
 
 /* --- user calls -------------------------------------------------------- */
+
+/* Copy up to len bytes to the tail of the send queue, within the send
+ * buffer; returns the bytes taken (fewer when mbufs ran out). */
+static uint32_t
+sq_append(struct tcp_conn *c, const void *data, uint32_t len)
+{
+	struct rte_mempool *pool = c->ts->s->pool;
+	const uint8_t *p = data;
+	uint32_t done = 0, room;
+
+	room = c->snd_buf > c->sq_bytes ? c->snd_buf - c->sq_bytes : 0;
+	if (len > room)
+		len = room;
+	while (done < len) {
+		struct rte_mbuf *t = c->sq_tail;
+		uint32_t k;
+
+		/* Bytes after the range a clone covers are private to the
+		 * send queue, so appending to a cloned tail is safe. */
+		if (t == NULL || rte_pktmbuf_tailroom(t) == 0) {
+			t = rte_pktmbuf_alloc(pool);
+			if (t == NULL) {
+				STAT_INC(c->ts->s, tx_drop_no_mbuf);
+				break;
+			}
+			t->data_off = 0;
+			if (c->sq_tail != NULL)
+				c->sq_tail->next = t;
+			else
+				c->sq_head = t;
+			c->sq_tail = t;
+		}
+		k = RTE_MIN(len - done, (uint32_t)rte_pktmbuf_tailroom(t));
+		memcpy(rte_pktmbuf_mtod_offset(t, uint8_t *, t->data_len),
+		       p + done, k);
+		t->data_len += k;
+		t->pkt_len = t->data_len;
+		done += k;
+	}
+	c->sq_bytes += done;
+	return done;
+}
 
 static bool
 ephemeral_pick(struct tcp_shard *ts, struct tcp_key *key)
@@ -678,6 +741,10 @@ tcp_connect(struct shard *s, uint16_t port_index, rte_be32_t laddr,
 	} else if (tcp_conn_lookup(ts, &key) != NULL) {
 		return -EADDRINUSE;
 	}
+	if (o != NULL && o->data_len > 0 &&
+	    (o->data == NULL ||
+	     o->data_len > (o->snd_buf ? o->snd_buf : ts->conf.snd_buf)))
+		return -EINVAL;
 	c = tcp_conn_alloc(ts, sp, &key);
 	if (c == NULL)
 		return -ENOBUFS;
@@ -691,6 +758,14 @@ tcp_connect(struct shard *s, uint16_t port_index, rte_be32_t laddr,
 	}
 	c->user = user;
 	tcp_conn_init_seq(c);
+	if (o != NULL && o->data_len > 0 &&
+	    sq_append(c, o->data, o->data_len) != o->data_len) {
+		c->t_flags |= TF_RELEASED;
+		tcp_conn_free(c);
+		return -ENOBUFS;
+	}
+	if (o != NULL && o->tfo)
+		tcp_tfo_connect(c);
 	if (ts->conf.timestamps)
 		c->t_flags |= TF_REQ_TSTMP;
 	if (ts->conf.wscale > 0)
@@ -713,44 +788,16 @@ tcp_connect(struct shard *s, uint16_t port_index, rte_be32_t laddr,
 int32_t
 tcp_send(struct tcp_conn *c, const void *data, uint32_t len)
 {
-	struct rte_mempool *pool = c->ts->s->pool;
-	const uint8_t *p = data;
-	uint32_t done = 0, room;
+	uint32_t done;
 
 	if (c->t_flags & TF_SHUT_WR)
 		return -EPIPE;
-	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_CLOSE_WAIT)
+	/* A Fast Open connection is handed to the user at its SYN: what it
+	 * answers waits in the queue for the third ACK. */
+	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_CLOSE_WAIT &&
+	    !(c->state == TCPS_SYN_RECEIVED && (c->t_flags & TF_TFO_PENDING)))
 		return -ENOTCONN;
-	room = c->snd_buf > c->sq_bytes ? c->snd_buf - c->sq_bytes : 0;
-	if (len > room)
-		len = room;
-	while (done < len) {
-		struct rte_mbuf *t = c->sq_tail;
-		uint32_t k;
-
-		/* Bytes after the range a clone covers are private to the
-		 * send queue, so appending to a cloned tail is safe. */
-		if (t == NULL || rte_pktmbuf_tailroom(t) == 0) {
-			t = rte_pktmbuf_alloc(pool);
-			if (t == NULL) {
-				STAT_INC(c->ts->s, tx_drop_no_mbuf);
-				break;
-			}
-			t->data_off = 0;
-			if (c->sq_tail != NULL)
-				c->sq_tail->next = t;
-			else
-				c->sq_head = t;
-			c->sq_tail = t;
-		}
-		k = RTE_MIN(len - done, (uint32_t)rte_pktmbuf_tailroom(t));
-		memcpy(rte_pktmbuf_mtod_offset(t, uint8_t *, t->data_len),
-		       p + done, k);
-		t->data_len += k;
-		t->pkt_len = t->data_len;
-		done += k;
-	}
-	c->sq_bytes += done;
+	done = sq_append(c, data, len);
 	if (done > 0)
 		tcp_output(c);
 	tcp_dispatch(c);

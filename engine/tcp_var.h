@@ -73,6 +73,12 @@ enum tcp_timer_kind {
 #define TF_REQ_SACK	(1u << 20)	/* we offered SACK */
 #define TF_CLOSE_REPORTED (1u << 21)	/* closed() was queued once */
 #define TF_IN_TABLE	(1u << 22)	/* the 4-tuple maps to this connection */
+/* Fast Open (RFC 7413; tcp_fastopen.c). */
+#define TF_TFO_REQ	(1u << 23)	/* client: our SYN carries a cookie request */
+#define TF_TFO_COOKIE	(1u << 24)	/* client: our SYN carries tfo_cookie (+ data) */
+#define TF_TFO_EXP	(1u << 25)	/* the option in experimental form (kind 254) */
+#define TF_TFO_SEND_COOKIE (1u << 26)	/* server: the SYN-ACK carries our cookie */
+#define TF_TFO_PENDING	(1u << 27)	/* server: counted in tfo_listener->tfo_pending */
 
 /* Events waiting for upcalls (t_events). */
 #define TEV_CONNECTED	(1u << 0)
@@ -97,6 +103,8 @@ struct tcp_listener {
 	uint32_t acc_head, acc_count;	/* ring of established, unaccepted */
 	struct tcp_conn **acceptq;	/* backlog entries */
 	void *user;
+	uint32_t tfo_max_pending;	/* 0: Fast Open off */
+	uint32_t tfo_pending;		/* TF_TFO_PENDING connections */
 };
 
 struct tcp_conn {
@@ -166,6 +174,15 @@ struct tcp_conn {
 	uint32_t acked_pending;		/* for the acked() upcall */
 	bool in_dispatch;
 
+	/* Fast Open. Client: the cookie and server MSS taken from the cache
+	 * at connect, and the data bytes the first SYN carried. Server: the
+	 * listener whose pending count includes this connection. */
+	uint8_t tfo_cookie_len;
+	uint8_t tfo_cookie[TCP_OPT_TFO_COOKIE_MAX];
+	uint16_t tfo_mss;
+	uint16_t tfo_syn_data;
+	struct tcp_listener *tfo_listener;
+
 	/* Every allocated connection of the shard, for teardown. */
 	struct tcp_conn *all_prev, *all_next;
 
@@ -186,6 +203,8 @@ struct tcp_shard {
 	uint16_t eph_next;		/* host order */
 	uint64_t challenge_window_us;	/* start of the current second */
 	uint32_t challenge_count;
+	struct tcp_tfo_entry *tfo_cache;	/* Fast Open client cache */
+	uint32_t tfo_cache_mask;		/* entries - 1 */
 };
 
 static inline struct tcp_shard *
@@ -249,6 +268,32 @@ void tcp_respond(struct shard *s, struct shard_port *sp, rte_be32_t src,
 void tcp_send_syncookie_synack(struct tcp_shard *ts, struct shard_port *sp,
 			       const struct tcp_key *key, uint32_t irs,
 			       uint16_t peer_mss);
+
+/* tcp_fastopen.c (Fast Open, RFC 7413) */
+/* Allocate the client cache (conf.tfo_cache_entries, 0: none): 0,
+ * -EINVAL (too many entries) or -ENOMEM. */
+int tcp_tfo_cache_init(struct tcp_shard *ts, int socket_id);
+void tcp_tfo_cache_fini(struct tcp_shard *ts);
+/* Client, at tcp_connect(): pick cookie request, cookie or nothing. */
+void tcp_tfo_connect(struct tcp_conn *c);
+/* Client: data bytes the first SYN carries, given its option bytes. */
+uint32_t tcp_tfo_syn_data_len(const struct tcp_conn *c, unsigned syn_opt_len);
+/* Add the Fast Open option a SYN or SYN-ACK of c carries, if any. */
+void tcp_tfo_syn_option(const struct tcp_conn *c, struct tcp_opts *o);
+/* Client, SYN-ACK acking 'ack' in SYN_SENT (before SND.UNA moves): drop
+ * acknowledged SYN data, cache cookie and MSS, count, mark failures. */
+void tcp_tfo_client_synack(struct tcp_conn *c, const struct tcp_opts *o,
+			   uint32_t ack);
+/* Client: the SYN was never answered; stop Fast Open to that server. */
+void tcp_tfo_client_timeout(struct tcp_conn *c);
+/* Server, a SYN on listener l made c: true when its 'len' data bytes are
+ * to be accepted (c then counts against the listener's pending). */
+bool tcp_tfo_server_syn(struct tcp_listener *l, struct tcp_conn *c,
+			const struct tcp_opts *o, uint32_t len);
+/* Server: c no longer counts as pending (third ACK, close or free). */
+void tcp_tfo_pending_done(struct tcp_conn *c);
+/* Give every shard of eng the first shard's Fast Open key. */
+void tcp_tfo_share_key(struct engine *eng);
 
 /* tcp_timer.c */
 void tcp_timer_arm(struct tcp_conn *c, enum tcp_timer_kind k, uint64_t after_us);

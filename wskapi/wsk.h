@@ -56,6 +56,7 @@
 #ifndef WSKDP_WSK_H
 #define WSKDP_WSK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
@@ -97,6 +98,19 @@ typedef struct wsk_buf {
 /* send() flag: accepted; the connection's TCP_NODELAY decides Nagle. */
 #define WSK_FLAG_NODELAY		0x00000002u
 
+/* receive() flags (WSK values; never both). */
+#define WSK_FLAG_WAITALL		0x00000002u
+#define WSK_FLAG_DRAIN			0x00000004u
+
+/* disconnect() flag, and the disconnect event's flag for a peer reset. */
+#define WSK_FLAG_ABORTIVE		0x00000001u
+
+/* Receive event flags (WSK values). wskapi copies the indicated bytes,
+ * so RELEASE_ASAP is never set; ENTIRE_MESSAGE is never set either (TCP
+ * has no messages). */
+#define WSK_FLAG_RELEASE_ASAP		0x00000002u
+#define WSK_FLAG_ENTIRE_MESSAGE		0x00000004u
+
 /* Largest connect_ex buffer (the WSK page). */
 #define WSK_CONNECT_EX_MAX_BUFFER	65535u
 
@@ -114,8 +128,117 @@ enum wsk_control_socket_type {
 #define WSK_TCP_NODELAY		1
 #define WSK_TCP_FASTOPEN	15
 
+/*
+ * SO_WSK_EVENT_CALLBACK (SOL_SOCKET, set only): in_buf is a struct
+ * wsk_event_callback_control. A mask of WSK_EVENT_* bits enables those
+ * events (adding to the ones already enabled); WSK_EVENT_DISABLE with
+ * exactly one event bit disables it. Every event starts disabled.
+ */
+#define WSK_SO_WSK_EVENT_CALLBACK	0x4002
+#define WSK_EVENT_SEND_BACKLOG		0x00000010u
+#define WSK_EVENT_RECEIVE		0x00000040u
+#define WSK_EVENT_DISCONNECT		0x00000080u
+#define WSK_EVENT_ACCEPT		0x00000200u
+#define WSK_EVENT_DISABLE		0x80000000u
+
+struct wsk_event_callback_control {
+	const void *npi_id;	/* WSK's NPI id: ignored, may be NULL */
+	uint32_t event_mask;
+};
+
+/* One element of a receive event's data list (WSK_DATA_INDICATION). */
+typedef struct wsk_data_indication {
+	struct wsk_data_indication *next;
+	WSK_BUF buffer;
+} WSK_DATA_INDICATION;
+
 typedef struct wsk_socket WSK_SOCKET;
 struct wsk_client;
+struct wsk_client_connection_dispatch;
+
+/*
+ * Client dispatch: the application's event callbacks, given per socket at
+ * creation (wsk_socket_ex(), wsk_socket_connect(), accept or the accept
+ * event), as WSK's WSK_CLIENT_*_DISPATCH. A NULL member cannot be
+ * enabled. Callbacks run on the shard's thread from inside the engine
+ * (an upcall, wsk_client_poll(), or the call that enabled the event);
+ * they must not wait, and may start new calls.
+ */
+
+/*
+ * Accept event (WskAcceptEvent): a connection finished its handshake on
+ * a listening socket and no accept request was queued.
+ * @param socket_context     the listening socket's context.
+ * @param flags              0.
+ * @param local, remote      the connection's addresses (sockaddr_in,
+ *                           valid during the call).
+ * @param accept_socket      the new socket (connection category);
+ *                           NULL never (wskapi does not report listener
+ *                           death through this event).
+ * @param accept_context     out: the new socket's context.
+ * @param accept_dispatch    out: the new socket's client dispatch (may
+ *                           stay NULL).
+ * @return STATUS_SUCCESS: the socket is the application's and inherits
+ *         the listener's enabled receive, disconnect and send-backlog
+ *         events. STATUS_REQUEST_NOT_ACCEPTED (or any other value): the
+ *         connection is reset and the socket freed.
+ */
+typedef NTSTATUS (*PFN_WSK_ACCEPT_EVENT)(void *socket_context,
+	uint32_t flags, const struct sockaddr *local,
+	const struct sockaddr *remote, WSK_SOCKET *accept_socket,
+	void **accept_context, const struct wsk_client_connection_dispatch
+	**accept_dispatch);
+
+/*
+ * Receive event (WskReceiveEvent): bytes arrived and no receive request
+ * is queued. wskapi copies them out of the connection first: the list
+ * (one element) is valid only during the call.
+ * @param bytes_accepted  out: how many of the bytes the callback took.
+ * @return STATUS_SUCCESS with *bytes_accepted == bytes_indicated: more
+ *         events follow. STATUS_SUCCESS with fewer, or
+ *         STATUS_DATA_NOT_ACCEPTED: the bytes not taken stay for the
+ *         next receive, and no event comes until a receive call (a
+ *         zero-length receive just re-enables). STATUS_PENDING: taken as
+ *         all accepted (wskapi keeps nothing for release()).
+ */
+typedef NTSTATUS (*PFN_WSK_RECEIVE_EVENT)(void *socket_context,
+	uint32_t flags, WSK_DATA_INDICATION *data_indication,
+	size_t bytes_indicated, size_t *bytes_accepted);
+
+/*
+ * Disconnect event (WskDisconnectEvent): the peer closed its side (flags
+ * 0, after every byte before its FIN was received; the socket may still
+ * send) or reset the connection (WSK_FLAG_ABORTIVE). Return value
+ * ignored.
+ */
+typedef NTSTATUS (*PFN_WSK_DISCONNECT_EVENT)(void *socket_context,
+	uint32_t flags);
+
+/*
+ * Send-backlog event (WskSendBacklogEvent): the ideal number of bytes to
+ * keep outstanding in sends (the connection's send buffer). Raised when
+ * enabled on a connected socket, at the handshake when enabled before,
+ * and whenever the value changes. Return value ignored.
+ */
+typedef NTSTATUS (*PFN_WSK_SEND_BACKLOG_EVENT)(void *socket_context,
+	size_t ideal_backlog_size);
+
+typedef struct wsk_client_listen_dispatch {
+	PFN_WSK_ACCEPT_EVENT accept_event;
+} WSK_CLIENT_LISTEN_DISPATCH;
+
+typedef struct wsk_client_connection_dispatch {
+	PFN_WSK_RECEIVE_EVENT receive_event;
+	PFN_WSK_DISCONNECT_EVENT disconnect_event;
+	PFN_WSK_SEND_BACKLOG_EVENT send_backlog_event;
+} WSK_CLIENT_CONNECTION_DISPATCH;
+
+typedef struct wsk_client_stream_dispatch {
+	PFN_WSK_ACCEPT_EVENT accept_event;
+	PFN_WSK_RECEIVE_EVENT receive_event;
+	PFN_WSK_DISCONNECT_EVENT disconnect_event;
+	PFN_WSK_SEND_BACKLOG_EVENT send_backlog_event;
+} WSK_CLIENT_STREAM_DISPATCH;
 
 /*
  * Provider dispatch tables, one per category, nested as in WSK: each
@@ -139,13 +262,28 @@ struct wsk_client;
  * before bind), TCP_NODELAY and TCP_FASTOPEN (IPPROTO_TCP), each a 32-bit
  * value, 0 or non-zero; set stores it, get returns it as a uint32_t.
  * TCP_NODELAY set before connect applies to the connection.
- * TCP_FASTOPEN is stored for the Fast Open work; the SYN carries no data
- * yet. req may be NULL: then the call completes synchronously and posts
- * nothing.
+ * TCP_FASTOPEN set before connect_ex turns on Fast Open (RFC 7413) for
+ * the connection: the first SYN to a server asks for a cookie; once one is
+ * cached, connect_ex's buffer (its first contiguous piece, up to the
+ * server's MSS less the SYN's options) rides in the SYN and the rest
+ * follows the handshake. Set on a stream socket before listen, its value
+ * is the most Fast Open connections waiting for their third ACK (0: off).
+ * SO_WSK_EVENT_CALLBACK (set only, in_buf a struct
+ * wsk_event_callback_control) enables or disables events; an event whose
+ * condition already holds (data waiting, a connection waiting, connected
+ * for the send backlog) is raised before the call returns. req may be
+ * NULL: then the call completes synchronously and posts nothing.
  * @return STATUS_SUCCESS (completion information: bytes written to
  *         out_buf); STATUS_NOT_SUPPORTED (WskIoctl, or an unknown level or
- *         code); STATUS_INVALID_PARAMETER (in_buf NULL or in_size < 4 for a
- *         set; out_buf NULL or out_size < 4 for a get).
+ *         code, or a get of SO_WSK_EVENT_CALLBACK);
+ *         STATUS_INVALID_PARAMETER (in_buf NULL or in_size < 4 for a set,
+ *         or < sizeof(struct wsk_event_callback_control) for
+ *         SO_WSK_EVENT_CALLBACK; out_buf NULL or out_size < 4 for a get;
+ *         an event mask with unknown bits, no event bit, an event the
+ *         category has not (accept: listen and stream; receive,
+ *         disconnect, send backlog: connection and stream) or whose
+ *         callback the socket's client dispatch lacks, or DISABLE with
+ *         more than one event).
  */
 typedef NTSTATUS (*PFN_WSK_CONTROL_SOCKET)(WSK_SOCKET *s,
 	enum wsk_control_socket_type type, uint32_t code, uint32_t level,
@@ -176,8 +314,9 @@ typedef NTSTATUS (*PFN_WSK_CLOSE_SOCKET)(WSK_SOCKET *s,
  *         client holds the address and port, and not both set
  *         SO_REUSEADDR; or no ephemeral port is free);
  *         STATUS_INVALID_DEVICE_STATE (basic socket).
- * A listen-category socket is only bound: it does not listen until
- * accept exists (use a stream socket and listen meanwhile). The address
+ * A listen-category socket starts listening when bound, as in WSK
+ * (backlog 128); the engine refusing the address gives
+ * STATUS_SHARING_VIOLATION and the socket stays unbound. The address
  * conflict check scans the client's sockets (bind is not a per-packet
  * call).
  */
@@ -223,7 +362,7 @@ typedef NTSTATUS (*PFN_WSK_CONNECT_EX)(WSK_SOCKET *s,
 
 /*
  * listen (WskListen): a bound stream socket starts listening (backlog
- * 128). Accept is not part of wskapi yet.
+ * 128).
  * @return STATUS_SUCCESS; STATUS_INVALID_DEVICE_STATE (not a stream
  *         socket, not bound, connecting or connected, listening already);
  *         STATUS_SHARING_VIOLATION (the engine refused the address);
@@ -263,17 +402,81 @@ typedef NTSTATUS (*PFN_WSK_SEND)(WSK_SOCKET *s, const WSK_BUF *buf,
  * receive (WskReceive): copy received bytes into buf. Completes with the
  * bytes copied (1..buf->length) as soon as any data is there, or with 0
  * bytes once the peer's FIN has been read. Receives complete in
- * submission order.
- * @return STATUS_SUCCESS (data or end of stream was there already; the
- *         completion is posted); STATUS_PENDING; STATUS_NOT_SUPPORTED
- *         (any flag: WAITALL and DRAIN are not supported yet);
- *         STATUS_INVALID_PARAMETER (buf NULL, length 0, or a chain shorter
- *         than offset + length); STATUS_INVALID_DEVICE_STATE (handshake not
- *         done, or not a connection/stream socket). A pending receive fails
- *         with the connection's failure status.
+ * submission order, and a queued receive is served before the receive
+ * event. Any receive call re-enables a receive event stopped by
+ * STATUS_DATA_NOT_ACCEPTED or a partial accept.
+ * flags: WSK_FLAG_WAITALL completes only when buf is full, at the peer's
+ * FIN (with what arrived), or on failure/cancel (with that status);
+ * WSK_FLAG_DRAIN needs a zero-length buf, discards everything received
+ * and completes at the peer's FIN with information = bytes discarded.
+ * A zero-length receive without flags completes at once with 0 bytes
+ * (its use: re-enabling the receive event).
+ * @return STATUS_SUCCESS (completed already; the completion is posted);
+ *         STATUS_PENDING; STATUS_NOT_SUPPORTED (a flag other than WAITALL
+ *         and DRAIN); STATUS_INVALID_PARAMETER (buf NULL, WAITALL and
+ *         DRAIN together, DRAIN with length > 0, WAITALL with length 0, or
+ *         a chain shorter than offset + length);
+ *         STATUS_INVALID_DEVICE_STATE (handshake not done, or not a
+ *         connection/stream socket). A pending receive fails with the
+ *         connection's failure status.
  */
 typedef NTSTATUS (*PFN_WSK_RECEIVE)(WSK_SOCKET *s, const WSK_BUF *buf,
 	uint32_t flags, const struct wsk_request *req);
+
+/*
+ * accept (WskAccept) on a listening stream socket or a bound listen
+ * socket. Queued accepts are served, oldest first, before the accept
+ * event sees a connection. The completion's information is the new
+ * WSK_SOCKET (connection category, whatever the listener's), with
+ * accept_context and accept_dispatch as its context
+ * and client dispatch, and no event enabled; local and remote (optional)
+ * receive its addresses when it completes, so they must stay valid until
+ * then. A pending accept completes with STATUS_CANCELLED when the
+ * listener closes.
+ * @return STATUS_SUCCESS (a connection was waiting); STATUS_PENDING;
+ *         STATUS_INVALID_PARAMETER (flags != 0);
+ *         STATUS_INVALID_DEVICE_STATE (not a listen or stream socket, or
+ *         not listening).
+ */
+typedef NTSTATUS (*PFN_WSK_ACCEPT)(WSK_SOCKET *s, uint32_t flags,
+	void *accept_context,
+	const WSK_CLIENT_CONNECTION_DISPATCH *accept_dispatch,
+	struct sockaddr *local, struct sockaddr *remote,
+	const struct wsk_request *req);
+
+/*
+ * disconnect (WskDisconnect).
+ * Graceful (flags 0): buf (optional, may be NULL) is sent after the
+ * queued sends, then a FIN; the request completes with information =
+ * bytes of buf once the FIN is acknowledged (noticed by an upcall or by
+ * wsk_client_poll()). The socket can still receive; send and a second
+ * disconnect are refused.
+ * Abortive (WSK_FLAG_ABORTIVE): buf must be NULL; pending sends and a
+ * pending graceful disconnect complete with STATUS_CANCELLED, pending
+ * receives with STATUS_CONNECTION_ABORTED, a RST goes out, and the
+ * request completes at once. The socket is dead afterwards.
+ * @return STATUS_SUCCESS (abortive); STATUS_PENDING (graceful);
+ *         STATUS_NOT_SUPPORTED (a flag other than WSK_FLAG_ABORTIVE);
+ *         STATUS_INVALID_PARAMETER (abortive with a buffer; a buffer whose
+ *         chain is shorter than offset + length);
+ *         STATUS_INVALID_DEVICE_STATE (not a connection/stream socket, not
+ *         connected, or a graceful disconnect was asked for already).
+ */
+typedef NTSTATUS (*PFN_WSK_DISCONNECT)(WSK_SOCKET *s, const WSK_BUF *buf,
+	uint32_t flags, const struct wsk_request *req);
+
+/*
+ * release (WskRelease): give back data indications kept from a receive
+ * event. wskapi copies indicated bytes and keeps nothing for the
+ * application, so release only validates its arguments; it takes no
+ * request and posts nothing.
+ * @return STATUS_SUCCESS; STATUS_INVALID_PARAMETER (s NULL or closed,
+ *         list NULL, an element whose buffer is invalid, or a list longer
+ *         than 65,536 elements, which catches a cycle);
+ *         STATUS_INVALID_DEVICE_STATE (not a connection/stream socket).
+ */
+typedef NTSTATUS (*PFN_WSK_RELEASE)(WSK_SOCKET *s,
+	WSK_DATA_INDICATION *list);
 
 typedef struct wsk_provider_basic_dispatch {
 	PFN_WSK_CONTROL_SOCKET control_socket;
@@ -283,6 +486,7 @@ typedef struct wsk_provider_basic_dispatch {
 typedef struct wsk_provider_listen_dispatch {
 	WSK_PROVIDER_BASIC_DISPATCH basic;
 	PFN_WSK_BIND bind;
+	PFN_WSK_ACCEPT accept;
 	PFN_WSK_GET_LOCAL_ADDRESS get_local_address;
 } WSK_PROVIDER_LISTEN_DISPATCH;
 
@@ -294,16 +498,21 @@ typedef struct wsk_provider_connection_dispatch {
 	PFN_WSK_GET_REMOTE_ADDRESS get_remote_address;
 	PFN_WSK_SEND send;
 	PFN_WSK_RECEIVE receive;
+	PFN_WSK_DISCONNECT disconnect;
+	PFN_WSK_RELEASE release;
 	PFN_WSK_CONNECT_EX connect_ex;
 } WSK_PROVIDER_CONNECTION_DISPATCH;
 
 typedef struct wsk_provider_stream_dispatch {
 	WSK_PROVIDER_BASIC_DISPATCH basic;
 	PFN_WSK_BIND bind;
+	PFN_WSK_ACCEPT accept;
 	PFN_WSK_CONNECT connect;
 	PFN_WSK_LISTEN listen;
 	PFN_WSK_SEND send;
 	PFN_WSK_RECEIVE receive;
+	PFN_WSK_DISCONNECT disconnect;
+	PFN_WSK_RELEASE release;
 	PFN_WSK_GET_LOCAL_ADDRESS get_local_address;
 	PFN_WSK_GET_REMOTE_ADDRESS get_remote_address;
 	PFN_WSK_CONNECT_EX connect_ex;
@@ -331,7 +540,9 @@ struct wsk_socket {
  * @param s             the shard.
  * @param max_sockets   sockets open at once, 1..65536.
  * @param max_requests  requests pending at once (connects, sends,
- *                      receives), 1..1048576.
+ *                      receives), 1..1048576; also the size of the
+ *                      submission ring (wsk_client_submit()), capped at
+ *                      65536.
  * @return the client; NULL when an argument is out of range, TCP is not
  *         enabled on the shard, or memory is short.
  */
@@ -369,7 +580,116 @@ NTSTATUS wsk_socket(struct wsk_client *c, int family, int type, int protocol,
 		    uint32_t flags, void *context, WSK_SOCKET **socket_out,
 		    const struct wsk_request *req);
 
+/*
+ * Create a socket with a client dispatch (WskSocket's Dispatch): as
+ * wsk_socket(), plus
+ * @param client_dispatch  the event callbacks: a WSK_CLIENT_LISTEN_,
+ *                         _CONNECTION_ or _STREAM_DISPATCH as the
+ *                         category says; NULL for none (and for basic).
+ * Same statuses as wsk_socket().
+ */
+NTSTATUS wsk_socket_ex(struct wsk_client *c, int family, int type,
+		       int protocol, uint32_t flags, void *context,
+		       const void *client_dispatch, WSK_SOCKET **socket_out,
+		       const struct wsk_request *req);
+
+/*
+ * Create, bind and connect a connection socket in one call
+ * (WskSocketConnect). No option can be set first, so no TCP Fast Open.
+ * @param c, type, protocol   as wsk_socket() (the family is local's).
+ * @param local      sockaddr_in to bind (address 0 and port 0 allowed).
+ * @param remote     sockaddr_in to connect to.
+ * @param flags      must be 0.
+ * @param context, client_dispatch  the new socket's (connection dispatch).
+ * @param req        its completion carries the connected WSK_SOCKET in
+ *                   information; on failure the socket no longer exists.
+ * @return STATUS_PENDING; refused, nothing posted:
+ *         STATUS_INVALID_PARAMETER (flags != 0, c, local, remote or req
+ *         NULL); STATUS_NOT_SUPPORTED (as wsk_socket()); and bind's and
+ *         connect's refusals (the socket is freed again). Never
+ *         STATUS_FILE_FORCED_CLOSED.
+ */
+NTSTATUS wsk_socket_connect(struct wsk_client *c, int type, int protocol,
+			    const struct sockaddr *local,
+			    const struct sockaddr *remote, uint32_t flags,
+			    void *context,
+			    const WSK_CLIENT_CONNECTION_DISPATCH *client_dispatch,
+			    const struct wsk_request *req);
+
 /* The context given to wsk_socket(); NULL for a NULL socket. */
 void *wsk_socket_context(const WSK_SOCKET *s);
+
+/*
+ * The client's part of a shard pass: run submissions from other threads
+ * (wsk_client_submit()) and finish graceful disconnects whose FIN was
+ * acknowledged. Call it on the shard's thread after every shard_poll()
+ * (the engine has no hook for it). NULL: nothing happens.
+ */
+void wsk_client_poll(struct wsk_client *c);
+
+/*
+ * SUBMISSION FROM OTHER THREADS. Every call above must run on the shard's
+ * thread. Another thread describes a call in a struct wsk_sqe and hands
+ * it to wsk_client_submit(), which copies it into the client's MPSC
+ * submission ring (any number of submitting threads, the shard
+ * consuming). wsk_client_poll() runs it on the shard. The submitter
+ * hears of it only through the completion ring named in sqe->req, and
+ * always exactly once: a call the shard refuses (an argument error, a
+ * wrong state) completes with its refusal status and information 0; a
+ * call refused for want of completion room waits in the ring and is
+ * retried on the next poll. Buffers, addresses to fill and option
+ * buffers must stay valid until the completion; addresses given are
+ * copied. The completion ring's consumer is the submitting thread.
+ */
+enum wsk_op {
+	WSK_OP_SOCKET,		/* wsk_socket_ex: family, type, protocol,
+				 * flags, context, client_dispatch */
+	WSK_OP_SOCKET_CONNECT,	/* type, protocol, addr (local), addr2
+				 * (remote), flags, context, client_dispatch */
+	WSK_OP_CLOSE,		/* socket */
+	WSK_OP_BIND,		/* socket, addr, flags */
+	WSK_OP_LISTEN,		/* socket */
+	WSK_OP_CONNECT_EX,	/* socket, addr, buf if has_buf, flags */
+	WSK_OP_ACCEPT,		/* socket, flags, context, client_dispatch,
+				 * out_local, out_remote */
+	WSK_OP_SEND,		/* socket, buf, flags */
+	WSK_OP_RECEIVE,		/* socket, buf, flags */
+	WSK_OP_DISCONNECT,	/* socket, buf if has_buf, flags */
+	WSK_OP_GET_LOCAL_ADDRESS,	/* socket, out_local */
+	WSK_OP_GET_REMOTE_ADDRESS,	/* socket, out_remote */
+	WSK_OP_CONTROL_SOCKET,	/* socket, control_type, code, level,
+				 * in_size, in_buf, out_size, out_buf */
+	WSK_OP_COUNT
+};
+
+struct wsk_sqe {
+	enum wsk_op op;
+	struct wsk_request req;
+	WSK_SOCKET *socket;
+	uint32_t flags;
+	int family, type, protocol;
+	void *context;
+	const void *client_dispatch;
+	struct sockaddr_in addr, addr2;
+	WSK_BUF buf;
+	bool has_buf;
+	struct sockaddr *out_local, *out_remote;
+	enum wsk_control_socket_type control_type;
+	uint32_t code, level;
+	size_t in_size, out_size;
+	const void *in_buf;
+	void *out_buf;
+};
+
+/*
+ * Queue a call for the shard (any thread; lock-free, no allocation).
+ * @param c    the client.
+ * @param sqe  the call, copied.
+ * @return STATUS_PENDING: queued, exactly one completion follows on
+ *         sqe->req.cq; STATUS_INVALID_PARAMETER (c or sqe NULL, no cq, an
+ *         unknown op; nothing posted); STATUS_INSUFFICIENT_RESOURCES (the
+ *         submission ring is full: try again after the shard polled).
+ */
+NTSTATUS wsk_client_submit(struct wsk_client *c, const struct wsk_sqe *sqe);
 
 #endif

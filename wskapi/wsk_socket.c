@@ -1,7 +1,11 @@
 /*
  * wskapi sockets over the TCP engine: the client, the per-category
- * dispatch tables and every call of wsk.h, plus the TCP upcalls that
- * finish pending requests.
+ * dispatch tables, socket creation, control, close, bind, connect, send,
+ * the address getters, plus the TCP upcalls that finish pending requests.
+ * Listen and accept live in wsk_listen.c, receive and its event in
+ * wsk_recv.c, disconnect and the disconnect/send-backlog events in
+ * wsk_disconnect.c, the submission ring in wsk_submit.c; what they share
+ * is in wsk_internal.h.
  *
  * Sockets and request records come from pools made in wsk_client_create();
  * no call allocates. A request's completion slot is reserved when it is
@@ -24,263 +28,19 @@
 #include "shard.h"
 #include "tcp.h"
 #include "wsk.h"
+#include "wsk_internal.h"
 
 #define LISTEN_BACKLOG		128
 #define EPHEMERAL_LO		32768
 #define EPHEMERAL_HI		60999
 #define MAX_SOCKETS		65536u
 #define MAX_REQUESTS		(1u << 20)
-
-enum sock_state {
-	SOCK_FREE,		/* in the pool */
-	SOCK_OPEN,		/* created, maybe bound */
-	SOCK_LISTENING,
-	SOCK_CONNECTING,	/* connect accepted, handshake not done */
-	SOCK_CONNECTED,		/* handshake done */
-	SOCK_DEAD,		/* the connection failed: FILE_FORCED_CLOSED */
-};
-
-/* An accepted request waiting for its completion. */
-struct wsk_req {
-	struct wsk_cq *cq;
-	uint64_t user_data;
-	struct wsk_req *next;
-	/* send/receive: the part of the user buffer not yet handled. */
-	struct wsk_mdl *mdl;
-	size_t offset;
-	size_t left;
-	size_t length;		/* the whole buffer */
-	uint64_t end;		/* send/connect_ex: stream position to ack */
-};
-
-struct req_queue {
-	struct wsk_req *head, *tail;
-};
-
-struct wsk_sock {
-	WSK_SOCKET pub;			/* first: WSK_SOCKET * converts */
-	struct wsk_client *client;
-	enum sock_state state;
-	uint32_t category;
-	bool bound;
-	bool reuseaddr;
-	bool nodelay;
-	bool fastopen;
-	rte_be32_t laddr;
-	rte_be16_t lport;
-	rte_be32_t raddr;
-	rte_be16_t rport;
-	void *context;
-	struct tcp_conn *conn;
-	struct tcp_listener *listener;
-	struct wsk_req *connect_req;
-	/* connect_ex bytes copied at the call, waiting for the handshake
-	 * (tcp_send() takes data only once synchronized). */
-	struct rte_mbuf *stage_head, *stage_tail;
-	uint64_t snd_total;		/* stream position after every request */
-	uint64_t snd_acked;		/* bytes acknowledged */
-	struct req_queue sends;		/* first not fully pushed: push_cursor */
-	struct wsk_req *push_cursor;
-	struct req_queue recvs;
-};
-
-struct wsk_client {
-	struct shard *shard;
-	uint16_t port_index;
-	unsigned nb_sockets;
-	struct wsk_sock *sockets;
-	/* Free sockets, a FIFO of indices, so a closed slot is reused as late
-	 * as possible and a call on a closed socket is caught meanwhile. */
-	uint32_t *free_fifo;
-	unsigned free_head, free_count;
-	struct wsk_req *reqs;
-	struct wsk_req *free_reqs;
-	uint16_t next_ephemeral;	/* host order */
-};
+#define MAX_SUBMISSIONS		65536u
 
 static const WSK_PROVIDER_BASIC_DISPATCH basic_dispatch;
 static const WSK_PROVIDER_LISTEN_DISPATCH listen_dispatch;
 static const WSK_PROVIDER_CONNECTION_DISPATCH connection_dispatch;
 static const WSK_PROVIDER_STREAM_DISPATCH stream_dispatch;
-
-static inline struct wsk_sock *
-sock_of(WSK_SOCKET *s)
-{
-	return (struct wsk_sock *)s;
-}
-
-/* --- requests and completions ------------------------------------------ */
-
-static bool
-req_valid(const struct wsk_request *req)
-{
-	return req != NULL && req->cq != NULL;
-}
-
-/* Accept a request: reserve its completion and take a record. NULL: no
- * room in the ring or the pool, nothing held. */
-static struct wsk_req *
-req_accept(struct wsk_client *c, const struct wsk_request *req)
-{
-	struct wsk_req *r = c->free_reqs;
-
-	if (r == NULL || !wsk_cq_reserve(req->cq))
-		return NULL;
-	c->free_reqs = r->next;
-	memset(r, 0, sizeof(*r));
-	r->cq = req->cq;
-	r->user_data = req->user_data;
-	return r;
-}
-
-/* Undo req_accept() for a request that was refused after all. */
-static void
-req_refuse(struct wsk_client *c, struct wsk_req *r)
-{
-	wsk_cq_unreserve(r->cq);
-	r->next = c->free_reqs;
-	c->free_reqs = r;
-}
-
-static void
-req_complete(struct wsk_client *c, struct wsk_req *r, NTSTATUS status,
-	     uint64_t information)
-{
-	wsk_cq_post(r->cq, r->user_data, status, information, 0);
-	r->next = c->free_reqs;
-	c->free_reqs = r;
-}
-
-/* A call done at once: post its completion now and return its status.
- * STATUS_INSUFFICIENT_RESOURCES (and nothing posted) without room. */
-static NTSTATUS
-complete_now(const struct wsk_request *req, NTSTATUS status,
-	     uint64_t information)
-{
-	if (!wsk_cq_reserve(req->cq))
-		return STATUS_INSUFFICIENT_RESOURCES;
-	wsk_cq_post(req->cq, req->user_data, status, information, 0);
-	return status;
-}
-
-static void
-rq_push(struct req_queue *q, struct wsk_req *r)
-{
-	r->next = NULL;
-	if (q->tail != NULL)
-		q->tail->next = r;
-	else
-		q->head = r;
-	q->tail = r;
-}
-
-static struct wsk_req *
-rq_pop(struct req_queue *q)
-{
-	struct wsk_req *r = q->head;
-
-	if (r != NULL) {
-		q->head = r->next;
-		if (q->head == NULL)
-			q->tail = NULL;
-	}
-	return r;
-}
-
-/* --- socket checks -------------------------------------------------------- */
-
-/*
- * The checks every call but close_socket starts with. Returns
- * STATUS_SUCCESS to go on; STATUS_INVALID_PARAMETER (no socket, a closed
- * one, no request); STATUS_INVALID_DEVICE_STATE (category not in
- * 'categories', a mask of 1 << flag bits with bit 0 standing for basic);
- * or, for a dead socket, what complete_now() gives for
- * STATUS_FILE_FORCED_CLOSED (the request completes with it).
- */
-#define CAT_BIT(flag)	(1u << ((flag) == 0 ? 0 : __builtin_ctz(flag) + 1))
-#define CATS_ALL	(CAT_BIT(WSK_FLAG_BASIC_SOCKET) |		\
-			 CAT_BIT(WSK_FLAG_LISTEN_SOCKET) |		\
-			 CAT_BIT(WSK_FLAG_CONNECTION_SOCKET) |		\
-			 CAT_BIT(WSK_FLAG_STREAM_SOCKET))
-#define CATS_CONN	(CAT_BIT(WSK_FLAG_CONNECTION_SOCKET) |		\
-			 CAT_BIT(WSK_FLAG_STREAM_SOCKET))
-#define CATS_BINDABLE	(CATS_CONN | CAT_BIT(WSK_FLAG_LISTEN_SOCKET))
-
-static NTSTATUS
-sock_check(struct wsk_sock *so, const struct wsk_request *req,
-	   unsigned categories, bool *dead)
-{
-	*dead = false;
-	if (so == NULL || so->state == SOCK_FREE || !req_valid(req))
-		return STATUS_INVALID_PARAMETER;
-	if (!(CAT_BIT(so->category) & categories))
-		return STATUS_INVALID_DEVICE_STATE;
-	if (so->state == SOCK_DEAD) {
-		*dead = true;
-		return complete_now(req, STATUS_FILE_FORCED_CLOSED, 0);
-	}
-	return STATUS_SUCCESS;
-}
-
-/* Parse a sockaddr_in. STATUS_INVALID_PARAMETER for NULL,
- * STATUS_INVALID_ADDRESS_COMPONENT for another family. */
-static NTSTATUS
-addr_parse(const struct sockaddr *sa, rte_be32_t *ip, rte_be16_t *port)
-{
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-
-	if (sa == NULL)
-		return STATUS_INVALID_PARAMETER;
-	if (sin->sin_family != AF_INET)
-		return STATUS_INVALID_ADDRESS_COMPONENT;
-	*ip = sin->sin_addr.s_addr;
-	*port = sin->sin_port;
-	return STATUS_SUCCESS;
-}
-
-static void
-addr_write(struct sockaddr *out, rte_be32_t ip, rte_be16_t port)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)out;
-
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = ip;
-	sin->sin_port = port;
-}
-
-/* Does the chain hold offset + length bytes, with offset inside the first
- * segment? */
-static bool
-buf_valid(const WSK_BUF *b)
-{
-	const struct wsk_mdl *m = b->mdl;
-	size_t need;
-
-	if (b->length == 0)
-		return m == NULL || b->offset <= m->len;
-	if (m == NULL || b->offset > m->len)
-		return false;
-	need = b->offset + b->length;
-	for (; m != NULL; m = m->next) {
-		if (m->len >= need)
-			return true;
-		need -= m->len;
-	}
-	return false;
-}
-
-/* Step a buffer cursor forward by n bytes. */
-static void
-cursor_skip(struct wsk_req *r, size_t n)
-{
-	r->left -= n;
-	r->offset += n;
-	while (r->mdl != NULL && r->offset >= r->mdl->len && r->left > 0) {
-		r->offset -= r->mdl->len;
-		r->mdl = r->mdl->next;
-	}
-}
 
 /* --- sending ---------------------------------------------------------------- */
 
@@ -338,10 +98,32 @@ stage_copy(struct wsk_sock *so, const WSK_BUF *b)
 	return true;
 }
 
+/* Copy what the connection takes of r's remaining bytes. false: it took
+ * less than all. */
+static bool
+push_req(struct wsk_sock *so, struct wsk_req *r)
+{
+	while (r->left > 0) {
+		size_t k = RTE_MIN(r->left, r->mdl->len - r->offset);
+		int32_t n;
+
+		if (k > UINT32_MAX)
+			k = UINT32_MAX;
+		n = tcp_send(so->conn, (uint8_t *)r->mdl->va + r->offset,
+			     (uint32_t)k);
+		if (n <= 0)
+			return false;
+		cursor_skip(r, (size_t)n);
+		if ((size_t)n < k)
+			return false;
+	}
+	return true;
+}
+
 /* Hand the connection as much as it takes: staged connect_ex bytes first,
- * then sends in order. */
-static void
-push(struct wsk_sock *so)
+ * then sends in order, then a graceful disconnect's buffer. */
+void
+wsk_sock_push(struct wsk_sock *so)
 {
 	if (so->conn == NULL || so->state != SOCK_CONNECTED)
 		return;
@@ -363,29 +145,16 @@ push(struct wsk_sock *so)
 		rte_pktmbuf_free_seg(m);
 	}
 	while (so->push_cursor != NULL) {
-		struct wsk_req *r = so->push_cursor;
-
-		while (r->left > 0) {
-			size_t k = RTE_MIN(r->left, r->mdl->len - r->offset);
-			int32_t n;
-
-			if (k > UINT32_MAX)
-				k = UINT32_MAX;
-			n = tcp_send(so->conn, (uint8_t *)r->mdl->va + r->offset,
-				     (uint32_t)k);
-			if (n <= 0)
-				return;
-			cursor_skip(r, (size_t)n);
-			if ((size_t)n < k)
-				return;
-		}
-		so->push_cursor = r->next;
+		if (!push_req(so, so->push_cursor))
+			return;
+		so->push_cursor = so->push_cursor->next;
 	}
+	if (so->disconnect_req != NULL)
+		push_req(so, so->disconnect_req);
 }
 
-/* Complete the connect and the sends whose bytes are all acknowledged. */
-static void
-complete_acked(struct wsk_sock *so)
+void
+wsk_sock_complete_acked(struct wsk_sock *so)
 {
 	struct wsk_client *c = so->client;
 	struct wsk_req *r;
@@ -397,7 +166,8 @@ complete_acked(struct wsk_sock *so)
 		if (so->snd_acked < r->end)
 			return;
 		so->connect_req = NULL;
-		req_complete(c, r, STATUS_SUCCESS, r->end);
+		req_complete(c, r, STATUS_SUCCESS, r->info_socket ?
+			     (uint64_t)(uintptr_t)&so->pub : r->end);
 	}
 	while (so->sends.head != NULL && so->sends.head->end <= so->snd_acked &&
 	       so->sends.head->left == 0) {
@@ -406,43 +176,10 @@ complete_acked(struct wsk_sock *so)
 	}
 }
 
-/* --- receiving -------------------------------------------------------------- */
-
-/* Serve pending receives from what the connection holds. */
-static void
-serve_receives(struct wsk_sock *so)
-{
-	struct wsk_client *c = so->client;
-
-	while (so->recvs.head != NULL && so->conn != NULL) {
-		struct wsk_req *r = so->recvs.head;
-		size_t got = 0;
-
-		if (tcp_rcv_bytes(so->conn) == 0 && !tcp_rcv_fin(so->conn))
-			return;
-		while (r->left > 0) {
-			size_t k = RTE_MIN(r->left, r->mdl->len - r->offset);
-			uint32_t n;
-
-			if (k > UINT32_MAX)
-				k = UINT32_MAX;
-			n = tcp_recv(so->conn, (uint8_t *)r->mdl->va + r->offset,
-				     (uint32_t)k);
-			if (n == 0)
-				break;
-			got += n;
-			cursor_skip(r, n);
-		}
-		rq_pop(&so->recvs);
-		req_complete(c, r, STATUS_SUCCESS, got);
-	}
-}
-
 /* --- failure and teardown --------------------------------------------------- */
 
-/* Complete every pending request of the socket with 'status'. */
-static void
-fail_pending(struct wsk_sock *so, NTSTATUS status)
+void
+wsk_sock_fail_pending(struct wsk_sock *so, NTSTATUS status)
 {
 	struct wsk_client *c = so->client;
 	struct wsk_req *r;
@@ -457,13 +194,23 @@ fail_pending(struct wsk_sock *so, NTSTATUS status)
 	so->push_cursor = NULL;
 	while ((r = rq_pop(&so->recvs)) != NULL)
 		req_complete(c, r, status, 0);
+	if (so->disconnect_req != NULL) {
+		r = so->disconnect_req;
+		so->disconnect_req = NULL;
+		wsk_disconnect_unlink(so);
+		req_complete(c, r, status, 0);
+	}
+	/* A listener's accepts only ever end by cancellation. */
+	while ((r = rq_pop(&so->accepts)) != NULL)
+		req_complete(c, r, STATUS_CANCELLED, 0);
 	stage_free(so);
 }
 
-/* Drop the socket's engine objects without telling anyone. */
-static void
-sock_detach(struct wsk_sock *so)
+void
+wsk_sock_detach(struct wsk_sock *so)
 {
+	wsk_disconnect_unlink(so);
+	wsk_recv_held_free(so);
 	if (so->conn != NULL) {
 		struct tcp_conn *conn = so->conn;
 		enum tcp_state st = tcp_conn_state(conn);
@@ -480,8 +227,8 @@ sock_detach(struct wsk_sock *so)
 	}
 }
 
-static void
-sock_free(struct wsk_sock *so)
+void
+wsk_sock_free(struct wsk_sock *so)
 {
 	struct wsk_client *c = so->client;
 	unsigned tail = (c->free_head + c->free_count) % c->nb_sockets;
@@ -489,6 +236,42 @@ sock_free(struct wsk_sock *so)
 	so->state = SOCK_FREE;
 	c->free_fifo[tail] = (uint32_t)(so - c->sockets);
 	c->free_count++;
+}
+
+struct wsk_sock *
+wsk_sock_alloc(struct wsk_client *c, uint32_t flags, void *context,
+	       const void *client_dispatch)
+{
+	struct wsk_sock *so;
+
+	if (c->free_count == 0)
+		return NULL;
+	so = &c->sockets[c->free_fifo[c->free_head]];
+	c->free_head = (c->free_head + 1) % c->nb_sockets;
+	c->free_count--;
+	memset(so, 0, sizeof(*so));
+	so->client = c;
+	so->pub.dispatch = wsk_provider_dispatch(flags);
+	so->category = flags;
+	so->context = context;
+	so->client_dispatch = client_dispatch;
+	so->state = SOCK_OPEN;
+	return so;
+}
+
+const void *
+wsk_provider_dispatch(uint32_t category)
+{
+	switch (category) {
+	case WSK_FLAG_LISTEN_SOCKET:
+		return &listen_dispatch;
+	case WSK_FLAG_CONNECTION_SOCKET:
+		return &connection_dispatch;
+	case WSK_FLAG_STREAM_SOCKET:
+		return &stream_dispatch;
+	default:
+		return &basic_dispatch;
+	}
 }
 
 /* --- upcalls ---------------------------------------------------------------- */
@@ -501,8 +284,12 @@ up_connected(struct tcp_conn *conn)
 	if (so == NULL || so->state != SOCK_CONNECTING)
 		return;
 	so->state = SOCK_CONNECTED;
-	push(so);
-	complete_acked(so);
+	wsk_sock_push(so);
+	wsk_sock_complete_acked(so);
+	/* A socket_connect completion may be the first the application
+	 * hears of the socket: events come after it. */
+	if (so->state == SOCK_CONNECTED)
+		wsk_event_send_backlog(so);
 }
 
 static void
@@ -510,8 +297,11 @@ up_readable(struct tcp_conn *conn)
 {
 	struct wsk_sock *so = tcp_conn_user(conn);
 
-	if (so != NULL && so->state == SOCK_CONNECTED)
-		serve_receives(so);
+	if (so != NULL && so->state == SOCK_CONNECTED) {
+		wsk_recv_serve(so);
+		if (so->state == SOCK_CONNECTED)
+			wsk_disconnect_progress(so);
+	}
 }
 
 static void
@@ -522,8 +312,10 @@ up_acked(struct tcp_conn *conn, uint32_t bytes)
 	if (so == NULL || so->state != SOCK_CONNECTED)
 		return;
 	so->snd_acked += bytes;
-	push(so);
-	complete_acked(so);
+	wsk_sock_push(so);
+	wsk_sock_complete_acked(so);
+	wsk_disconnect_progress(so);
+	wsk_event_send_backlog(so);
 }
 
 /* WSK.md 1.6: the statuses Windows gives for each way a connection
@@ -550,22 +342,40 @@ static void
 up_closed(struct tcp_conn *conn, enum tcp_close_reason reason)
 {
 	struct wsk_sock *so = tcp_conn_user(conn);
+	bool was_connected, owned_by_connect;
 
 	if (so == NULL)
 		return;
+	was_connected = so->state == SOCK_CONNECTED;
+	/* A socket_connect that failed: the application never had the
+	 * socket, so it goes back to the pool after the completion. */
+	owned_by_connect = so->connect_req != NULL &&
+			   so->connect_req->info_socket;
 	/* Receives posted before the close still get the data and FIN that
-	 * arrived; what remains fails with the reason. */
-	if (so->state == SOCK_CONNECTED)
-		serve_receives(so);
+	 * arrived, and a graceful disconnect whose FIN was acknowledged
+	 * succeeds; what remains fails with the reason. */
+	if (was_connected) {
+		wsk_recv_serve(so);
+		if (reason == TCP_CLOSE_NORMAL)
+			wsk_disconnect_progress(so);
+	}
 	so->state = SOCK_DEAD;
-	fail_pending(so, close_status(reason));
+	wsk_sock_fail_pending(so, close_status(reason));
 	so->conn = NULL;
 	tcp_conn_set_user(conn, NULL);
 	tcp_release(conn);
+	if (was_connected && (reason == TCP_CLOSE_RESET ||
+			      reason == TCP_CLOSE_TIMEOUT))
+		wsk_event_disconnect(so, true);
+	if (owned_by_connect) {
+		wsk_sock_detach(so);
+		wsk_sock_free(so);
+	}
 }
 
 static const struct tcp_upcalls wsk_upcalls = {
 	.connected = up_connected,
+	.accept_ready = wsk_listen_accept_ready,
 	.readable = up_readable,
 	.acked = up_acked,
 	.closed = up_closed,
@@ -591,7 +401,12 @@ wsk_client_create(struct shard *s, unsigned max_sockets, unsigned max_requests)
 	c->sockets = calloc(max_sockets, sizeof(*c->sockets));
 	c->free_fifo = calloc(max_sockets, sizeof(*c->free_fifo));
 	c->reqs = calloc(max_requests, sizeof(*c->reqs));
-	if (c->sockets == NULL || c->free_fifo == NULL || c->reqs == NULL) {
+	c->indication_buf = malloc(WSK_INDICATION_MAX);
+	if (c->sockets == NULL || c->free_fifo == NULL || c->reqs == NULL ||
+	    c->indication_buf == NULL ||
+	    wsk_submit_init(c, RTE_MIN(max_requests, MAX_SUBMISSIONS)) != 0) {
+		wsk_submit_fini(c);
+		free(c->indication_buf);
 		free(c->sockets);
 		free(c->free_fifo);
 		free(c->reqs);
@@ -625,40 +440,50 @@ wsk_client_destroy(struct wsk_client *c)
 
 		if (so->state == SOCK_FREE)
 			continue;
-		fail_pending(so, STATUS_CANCELLED);
-		sock_detach(so);
+		wsk_sock_fail_pending(so, STATUS_CANCELLED);
+		wsk_sock_detach(so);
 		so->state = SOCK_FREE;
 	}
 	tcp_set_upcalls(c->shard, &none);
+	wsk_submit_fini(c);
+	free(c->indication_buf);
 	free(c->sockets);
 	free(c->free_fifo);
 	free(c->reqs);
 	free(c);
 }
 
+void
+wsk_client_poll(struct wsk_client *c)
+{
+	struct wsk_sock *so, *next;
+
+	if (c == NULL)
+		return;
+	wsk_submit_drain(c);
+	for (so = c->disconnecting; so != NULL; so = next) {
+		next = so->disc_next;
+		wsk_disconnect_progress(so);
+		/* Upcalls run from progress may have closed 'next'. */
+		if (next != NULL && !next->disc_linked)
+			next = c->disconnecting;
+	}
+}
+
 NTSTATUS
-wsk_socket(struct wsk_client *c, int family, int type, int protocol,
-	   uint32_t flags, void *context, WSK_SOCKET **socket_out,
-	   const struct wsk_request *req)
+wsk_socket_ex(struct wsk_client *c, int family, int type, int protocol,
+	      uint32_t flags, void *context, const void *client_dispatch,
+	      WSK_SOCKET **socket_out, const struct wsk_request *req)
 {
 	struct wsk_sock *so;
-	const void *dispatch;
-	NTSTATUS st;
 
 	if (c == NULL || !req_valid(req))
 		return STATUS_INVALID_PARAMETER;
 	switch (flags) {
 	case WSK_FLAG_BASIC_SOCKET:
-		dispatch = &basic_dispatch;
-		break;
 	case WSK_FLAG_LISTEN_SOCKET:
-		dispatch = &listen_dispatch;
-		break;
 	case WSK_FLAG_CONNECTION_SOCKET:
-		dispatch = &connection_dispatch;
-		break;
 	case WSK_FLAG_STREAM_SOCKET:
-		dispatch = &stream_dispatch;
 		break;
 	case WSK_FLAG_DATAGRAM_SOCKET:
 		return STATUS_NOT_SUPPORTED;
@@ -668,23 +493,25 @@ wsk_socket(struct wsk_client *c, int family, int type, int protocol,
 	if (family != AF_INET || type != SOCK_STREAM ||
 	    (protocol != 0 && protocol != IPPROTO_TCP))
 		return STATUS_NOT_SUPPORTED;
-	if (c->free_count == 0)
+	if (c->free_count == 0 || !wsk_cq_reserve(req->cq))
 		return STATUS_INSUFFICIENT_RESOURCES;
-	so = &c->sockets[c->free_fifo[c->free_head]];
-	st = complete_now(req, STATUS_SUCCESS, (uint64_t)(uintptr_t)so);
-	if (st != STATUS_SUCCESS)
-		return st;
-	c->free_head = (c->free_head + 1) % c->nb_sockets;
-	c->free_count--;
-	memset(so, 0, sizeof(*so));
-	so->client = c;
-	so->pub.dispatch = dispatch;
-	so->category = flags;
-	so->context = context;
-	so->state = SOCK_OPEN;
+	so = wsk_sock_alloc(c, flags, context,
+			    flags == WSK_FLAG_BASIC_SOCKET ? NULL
+							   : client_dispatch);
+	wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS,
+		    (uint64_t)(uintptr_t)so, 0);
 	if (socket_out != NULL)
 		*socket_out = &so->pub;
 	return STATUS_SUCCESS;
+}
+
+NTSTATUS
+wsk_socket(struct wsk_client *c, int family, int type, int protocol,
+	   uint32_t flags, void *context, WSK_SOCKET **socket_out,
+	   const struct wsk_request *req)
+{
+	return wsk_socket_ex(c, family, type, protocol, flags, context, NULL,
+			     socket_out, req);
 }
 
 void *
@@ -694,6 +521,95 @@ wsk_socket_context(const WSK_SOCKET *s)
 }
 
 /* --- basic ------------------------------------------------------------------ */
+
+/* The client dispatch's callback for one event bit, NULL if absent. */
+static const void *
+event_callback(const struct wsk_sock *so, uint32_t event)
+{
+	if (so->client_dispatch == NULL)
+		return NULL;
+	if (so->category == WSK_FLAG_LISTEN_SOCKET) {
+		const WSK_CLIENT_LISTEN_DISPATCH *d = so->client_dispatch;
+
+		return event == WSK_EVENT_ACCEPT ? (const void *)d->accept_event
+						 : NULL;
+	}
+	if (so->category == WSK_FLAG_CONNECTION_SOCKET) {
+		const WSK_CLIENT_CONNECTION_DISPATCH *d = so->client_dispatch;
+
+		switch (event) {
+		case WSK_EVENT_RECEIVE:
+			return (const void *)d->receive_event;
+		case WSK_EVENT_DISCONNECT:
+			return (const void *)d->disconnect_event;
+		case WSK_EVENT_SEND_BACKLOG:
+			return (const void *)d->send_backlog_event;
+		default:
+			return NULL;
+		}
+	}
+	if (so->category == WSK_FLAG_STREAM_SOCKET) {
+		const WSK_CLIENT_STREAM_DISPATCH *d = so->client_dispatch;
+
+		switch (event) {
+		case WSK_EVENT_ACCEPT:
+			return (const void *)d->accept_event;
+		case WSK_EVENT_RECEIVE:
+			return (const void *)d->receive_event;
+		case WSK_EVENT_DISCONNECT:
+			return (const void *)d->disconnect_event;
+		case WSK_EVENT_SEND_BACKLOG:
+			return (const void *)d->send_backlog_event;
+		default:
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+#define EVENTS_KNOWN	(WSK_EVENT_SEND_BACKLOG | WSK_EVENT_RECEIVE |	\
+			 WSK_EVENT_DISCONNECT | WSK_EVENT_ACCEPT)
+
+/* Check an SO_WSK_EVENT_CALLBACK mask: STATUS_SUCCESS or
+ * STATUS_INVALID_PARAMETER. */
+static NTSTATUS
+event_mask_check(const struct wsk_sock *so, uint32_t mask)
+{
+	uint32_t events = mask & ~WSK_EVENT_DISABLE;
+
+	if (events == 0 || (events & ~EVENTS_KNOWN) != 0)
+		return STATUS_INVALID_PARAMETER;
+	if ((mask & WSK_EVENT_DISABLE) && (events & (events - 1)) != 0)
+		return STATUS_INVALID_PARAMETER;
+	for (uint32_t rest = events; rest != 0; rest &= rest - 1) {
+		uint32_t ev = rest & -rest;
+
+		if ((mask & WSK_EVENT_DISABLE) == 0 &&
+		    event_callback(so, ev) == NULL)
+			return STATUS_INVALID_PARAMETER;
+		if (ev == WSK_EVENT_ACCEPT &&
+		    !(CAT_BIT(so->category) & CATS_LISTEN))
+			return STATUS_INVALID_PARAMETER;
+		if (ev != WSK_EVENT_ACCEPT &&
+		    !(CAT_BIT(so->category) & CATS_CONN))
+			return STATUS_INVALID_PARAMETER;
+	}
+	return STATUS_SUCCESS;
+}
+
+/* Events just enabled whose condition already holds fire now. */
+static void
+events_kick(struct wsk_sock *so, uint32_t enabled)
+{
+	if ((enabled & WSK_EVENT_ACCEPT) && so->state == SOCK_LISTENING)
+		wsk_listen_serve(so, true);
+	if (so->state != SOCK_CONNECTED)
+		return;
+	if (enabled & WSK_EVENT_SEND_BACKLOG)
+		wsk_event_send_backlog(so);
+	if (enabled & (WSK_EVENT_RECEIVE | WSK_EVENT_DISCONNECT))
+		wsk_recv_serve(so);
+}
 
 static NTSTATUS
 ws_control_socket(WSK_SOCKET *s, enum wsk_control_socket_type type,
@@ -717,6 +633,33 @@ ws_control_socket(WSK_SOCKET *s, enum wsk_control_socket_type type,
 		return STATUS_NOT_SUPPORTED;
 	if (type != WskSetOption && type != WskGetOption)
 		return STATUS_INVALID_PARAMETER;
+	if (level == WSK_SOL_SOCKET && code == WSK_SO_WSK_EVENT_CALLBACK) {
+		struct wsk_event_callback_control ctl;
+		uint32_t before = so->events;
+		NTSTATUS st;
+
+		if (type != WskSetOption)
+			return STATUS_NOT_SUPPORTED;
+		if (in_buf == NULL || in_size < sizeof(ctl))
+			return STATUS_INVALID_PARAMETER;
+		memcpy(&ctl, in_buf, sizeof(ctl));
+		st = event_mask_check(so, ctl.event_mask);
+		if (st != STATUS_SUCCESS)
+			return st;
+		if (req != NULL && !wsk_cq_reserve(req->cq))
+			return STATUS_INSUFFICIENT_RESOURCES;
+		if (ctl.event_mask & WSK_EVENT_DISABLE)
+			so->events &= ~ctl.event_mask;
+		else
+			so->events |= ctl.event_mask;
+		if (out_size_returned != NULL)
+			*out_size_returned = 0;
+		if (req != NULL)
+			wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS,
+				    0, 0);
+		events_kick(so, so->events & ~before);
+		return STATUS_SUCCESS;
+	}
 	if (level == WSK_SOL_SOCKET && code == WSK_SO_REUSEADDR)
 		opt = &so->reuseaddr;
 	else if (level == WSK_IPPROTO_TCP && code == WSK_TCP_NODELAY)
@@ -730,6 +673,8 @@ ws_control_socket(WSK_SOCKET *s, enum wsk_control_socket_type type,
 			return STATUS_INVALID_PARAMETER;
 		memcpy(&v, in_buf, sizeof(v));
 		*opt = v != 0;
+		if (opt == &so->fastopen)
+			so->fastopen_value = v;
 		if (out_size_returned != NULL)
 			*out_size_returned = 0;
 		return req == NULL ? STATUS_SUCCESS
@@ -760,14 +705,14 @@ ws_close_socket(WSK_SOCKET *s, const struct wsk_request *req)
 	 * happen. */
 	if (!wsk_cq_reserve(req->cq))
 		return STATUS_INSUFFICIENT_RESOURCES;
-	fail_pending(so, STATUS_CANCELLED);
-	sock_detach(so);
-	sock_free(so);
+	wsk_sock_fail_pending(so, STATUS_CANCELLED);
+	wsk_sock_detach(so);
+	wsk_sock_free(so);
 	wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS, 0, 0);
 	return STATUS_SUCCESS;
 }
 
-/* --- bind, listen ----------------------------------------------------------- */
+/* --- bind ------------------------------------------------------------------- */
 
 /* Is (ip, port) taken by another socket of the client? */
 static bool
@@ -789,29 +734,14 @@ port_taken(const struct wsk_client *c, const struct wsk_sock *self,
 	return false;
 }
 
-static NTSTATUS
-ws_bind(WSK_SOCKET *s, const struct sockaddr *local, uint32_t flags,
-	const struct wsk_request *req)
+NTSTATUS
+wsk_sock_bind(struct wsk_sock *so, rte_be32_t ip, rte_be16_t port)
 {
-	struct wsk_sock *so = sock_of(s);
-	struct wsk_client *c;
+	struct wsk_client *c = so->client;
 	const struct port *p;
-	rte_be32_t ip;
-	rte_be16_t port;
-	bool dead;
-	NTSTATUS st;
 
-	st = sock_check(so, req, CATS_BINDABLE, &dead);
-	if (st != STATUS_SUCCESS || dead)
-		return st;
-	if (flags != 0)
-		return STATUS_INVALID_PARAMETER;
-	st = addr_parse(local, &ip, &port);
-	if (st != STATUS_SUCCESS)
-		return st;
 	if (so->bound)
 		return STATUS_ADDRESS_ALREADY_ASSOCIATED;
-	c = so->client;
 	p = c->shard->ports[c->port_index].port;
 	if (ip != 0 && port_addr_index(p, ip) < 0)
 		return STATUS_INVALID_ADDRESS_COMPONENT;
@@ -834,9 +764,6 @@ ws_bind(WSK_SOCKET *s, const struct sockaddr *local, uint32_t flags,
 	} else if (port_taken(c, so, ip, port, so->reuseaddr)) {
 		return STATUS_SHARING_VIOLATION;
 	}
-	st = complete_now(req, STATUS_SUCCESS, 0);
-	if (st != STATUS_SUCCESS)
-		return st;
 	so->bound = true;
 	so->laddr = ip;
 	so->lport = port;
@@ -844,28 +771,38 @@ ws_bind(WSK_SOCKET *s, const struct sockaddr *local, uint32_t flags,
 }
 
 static NTSTATUS
-ws_listen(WSK_SOCKET *s, const struct wsk_request *req)
+ws_bind(WSK_SOCKET *s, const struct sockaddr *local, uint32_t flags,
+	const struct wsk_request *req)
 {
 	struct wsk_sock *so = sock_of(s);
+	rte_be32_t ip;
+	rte_be16_t port;
 	bool dead;
 	NTSTATUS st;
-	int rc;
 
-	st = sock_check(so, req, CAT_BIT(WSK_FLAG_STREAM_SOCKET), &dead);
+	st = sock_check(so, req, CATS_BINDABLE, &dead);
 	if (st != STATUS_SUCCESS || dead)
 		return st;
-	if (!so->bound || so->state != SOCK_OPEN)
-		return STATUS_INVALID_DEVICE_STATE;
+	if (flags != 0)
+		return STATUS_INVALID_PARAMETER;
+	st = addr_parse(local, &ip, &port);
+	if (st != STATUS_SUCCESS)
+		return st;
+	if (so->bound)
+		return STATUS_ADDRESS_ALREADY_ASSOCIATED;
 	if (!wsk_cq_reserve(req->cq))
 		return STATUS_INSUFFICIENT_RESOURCES;
-	rc = tcp_listen(so->client->shard, so->laddr, so->lport,
-			LISTEN_BACKLOG, so, &so->listener);
-	if (rc != 0) {
-		wsk_cq_unreserve(req->cq);
-		return rc == -EADDRINUSE ? STATUS_SHARING_VIOLATION
-					 : STATUS_INSUFFICIENT_RESOURCES;
+	st = wsk_sock_bind(so, ip, port);
+	/* WSK: a listen socket listens from its bind on. */
+	if (st == STATUS_SUCCESS && so->category == WSK_FLAG_LISTEN_SOCKET) {
+		st = wsk_listen_start(so);
+		if (st != STATUS_SUCCESS)
+			so->bound = false;
 	}
-	so->state = SOCK_LISTENING;
+	if (st != STATUS_SUCCESS) {
+		wsk_cq_unreserve(req->cq);
+		return st;
+	}
 	wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS, 0, 0);
 	return STATUS_SUCCESS;
 }
@@ -880,6 +817,7 @@ ws_connect_ex(WSK_SOCKET *s, const struct sockaddr *remote, const WSK_BUF *buf,
 	struct wsk_client *c;
 	struct tcp_conn_opts opts = {0};
 	struct wsk_req *r;
+	WSK_BUF rest;
 	rte_be32_t ip, laddr;
 	rte_be16_t port;
 	bool dead;
@@ -909,7 +847,21 @@ ws_connect_ex(WSK_SOCKET *s, const struct sockaddr *remote, const WSK_BUF *buf,
 	r = req_accept(c, req);
 	if (r == NULL)
 		return STATUS_INSUFFICIENT_RESOURCES;
-	if (buf != NULL && buf->length > 0 && !stage_copy(so, buf)) {
+	rest = buf != NULL ? *buf : (WSK_BUF){ .length = 0 };
+	opts.tfo = so->fastopen;
+	if (so->fastopen && rest.length > 0) {
+		/* TCP_FASTOPEN: the buffer's first contiguous piece is the
+		 * connection's initial data, queued before the SYN is built
+		 * so part of it can ride in the SYN; the rest is staged and
+		 * follows the handshake. */
+		opts.data = (const uint8_t *)buf->mdl->va + buf->offset;
+		opts.data_len = (uint32_t)RTE_MIN(buf->length,
+						  buf->mdl->len - buf->offset);
+		rest.mdl = buf->mdl->next;
+		rest.offset = 0;
+		rest.length = buf->length - opts.data_len;
+	}
+	if (rest.length > 0 && !stage_copy(so, &rest)) {
 		req_refuse(c, r);
 		return STATUS_INSUFFICIENT_RESOURCES;
 	}
@@ -951,6 +903,48 @@ ws_connect(WSK_SOCKET *s, const struct sockaddr *remote, uint32_t flags,
 	   const struct wsk_request *req)
 {
 	return ws_connect_ex(s, remote, NULL, flags, req);
+}
+
+/* --- socket_connect --------------------------------------------------------- */
+
+NTSTATUS
+wsk_socket_connect(struct wsk_client *c, int type, int protocol,
+		   const struct sockaddr *local, const struct sockaddr *remote,
+		   uint32_t flags, void *context,
+		   const WSK_CLIENT_CONNECTION_DISPATCH *client_dispatch,
+		   const struct wsk_request *req)
+{
+	struct wsk_sock *so;
+	rte_be32_t ip;
+	rte_be16_t port;
+	NTSTATUS st;
+
+	if (c == NULL || !req_valid(req) || flags != 0 || remote == NULL)
+		return STATUS_INVALID_PARAMETER;
+	st = addr_parse(local, &ip, &port);
+	if (st != STATUS_SUCCESS)
+		return st == STATUS_INVALID_ADDRESS_COMPONENT ?
+		       STATUS_NOT_SUPPORTED : st;
+	if (type != SOCK_STREAM || (protocol != 0 && protocol != IPPROTO_TCP))
+		return STATUS_NOT_SUPPORTED;
+	so = wsk_sock_alloc(c, WSK_FLAG_CONNECTION_SOCKET, context,
+			    client_dispatch);
+	if (so == NULL)
+		return STATUS_INSUFFICIENT_RESOURCES;
+	st = wsk_sock_bind(so, ip, port);
+	if (st == STATUS_SUCCESS)
+		st = so->pub.connection->connect_ex(&so->pub, remote, NULL, 0,
+						    req);
+	if (st != STATUS_PENDING) {
+		/* Refused before acceptance: nothing was posted. */
+		wsk_sock_detach(so);
+		wsk_sock_free(so);
+		return st;
+	}
+	/* Set after the call: connect_ex completes only from an upcall, and
+	 * its handshake cannot finish inside tcp_connect(). */
+	so->connect_req->info_socket = true;
+	return STATUS_PENDING;
 }
 
 /* --- addresses -------------------------------------------------------------- */
@@ -999,7 +993,7 @@ ws_get_remote_address(WSK_SOCKET *s, struct sockaddr *out,
 	return STATUS_SUCCESS;
 }
 
-/* --- send, receive ---------------------------------------------------------- */
+/* --- send ------------------------------------------------------------------- */
 
 static NTSTATUS
 ws_send(WSK_SOCKET *s, const WSK_BUF *buf, uint32_t flags,
@@ -1017,58 +1011,21 @@ ws_send(WSK_SOCKET *s, const WSK_BUF *buf, uint32_t flags,
 		return STATUS_NOT_SUPPORTED;
 	if (buf == NULL || !buf_valid(buf))
 		return STATUS_INVALID_PARAMETER;
-	if (so->state != SOCK_CONNECTED)
+	if (so->state != SOCK_CONNECTED || so->shut_wr)
 		return STATUS_INVALID_DEVICE_STATE;
 	if (buf->length == 0)
 		return complete_now(req, STATUS_SUCCESS, 0);
 	r = req_accept(so->client, req);
 	if (r == NULL)
 		return STATUS_INSUFFICIENT_RESOURCES;
-	r->mdl = buf->mdl;
-	r->offset = buf->offset;
-	r->left = buf->length;
-	r->length = buf->length;
-	cursor_skip(r, 0);
+	cursor_init(r, buf);
 	so->snd_total += buf->length;
 	r->end = so->snd_total;
 	rq_push(&so->sends, r);
 	if (so->push_cursor == NULL)
 		so->push_cursor = r;
-	push(so);
+	wsk_sock_push(so);
 	return STATUS_PENDING;
-}
-
-static NTSTATUS
-ws_receive(WSK_SOCKET *s, const WSK_BUF *buf, uint32_t flags,
-	   const struct wsk_request *req)
-{
-	struct wsk_sock *so = sock_of(s);
-	struct wsk_req *r;
-	bool dead, ready;
-	NTSTATUS st;
-
-	st = sock_check(so, req, CATS_CONN, &dead);
-	if (st != STATUS_SUCCESS || dead)
-		return st;
-	if (flags != 0)
-		return STATUS_NOT_SUPPORTED;
-	if (buf == NULL || buf->length == 0 || !buf_valid(buf))
-		return STATUS_INVALID_PARAMETER;
-	if (so->state != SOCK_CONNECTED)
-		return STATUS_INVALID_DEVICE_STATE;
-	r = req_accept(so->client, req);
-	if (r == NULL)
-		return STATUS_INSUFFICIENT_RESOURCES;
-	r->mdl = buf->mdl;
-	r->offset = buf->offset;
-	r->left = buf->length;
-	r->length = buf->length;
-	cursor_skip(r, 0);
-	ready = so->recvs.head == NULL &&
-		(tcp_rcv_bytes(so->conn) > 0 || tcp_rcv_fin(so->conn));
-	rq_push(&so->recvs, r);
-	serve_receives(so);
-	return ready ? STATUS_SUCCESS : STATUS_PENDING;
 }
 
 /* --- dispatch tables -------------------------------------------------------- */
@@ -1081,6 +1038,7 @@ static const WSK_PROVIDER_BASIC_DISPATCH basic_dispatch = BASIC;
 static const WSK_PROVIDER_LISTEN_DISPATCH listen_dispatch = {
 	.basic = BASIC,
 	.bind = ws_bind,
+	.accept = wsk_call_accept,
 	.get_local_address = ws_get_local_address,
 };
 
@@ -1091,17 +1049,22 @@ static const WSK_PROVIDER_CONNECTION_DISPATCH connection_dispatch = {
 	.get_local_address = ws_get_local_address,
 	.get_remote_address = ws_get_remote_address,
 	.send = ws_send,
-	.receive = ws_receive,
+	.receive = wsk_call_receive,
+	.disconnect = wsk_call_disconnect,
+	.release = wsk_call_release,
 	.connect_ex = ws_connect_ex,
 };
 
 static const WSK_PROVIDER_STREAM_DISPATCH stream_dispatch = {
 	.basic = BASIC,
 	.bind = ws_bind,
+	.accept = wsk_call_accept,
 	.connect = ws_connect,
-	.listen = ws_listen,
+	.listen = wsk_call_listen,
 	.send = ws_send,
-	.receive = ws_receive,
+	.receive = wsk_call_receive,
+	.disconnect = wsk_call_disconnect,
+	.release = wsk_call_release,
 	.get_local_address = ws_get_local_address,
 	.get_remote_address = ws_get_remote_address,
 	.connect_ex = ws_connect_ex,

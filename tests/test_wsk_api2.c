@@ -1,0 +1,1319 @@
+/*
+ * wskapi, the rest of the WSK call family: accept (and listen sockets
+ * listening from bind), the event callbacks, disconnect, release,
+ * socket_connect, the receive flags and submission from another thread.
+ *
+ * Two wskapi clients talk over fake ports on the virtual clock: "wsc"
+ * (10.0.0.1, client wc) and "wss" (10.0.0.2, client ws), both posting to
+ * one completion ring, told apart by user_data. Every teardown closes
+ * everything, waits out TIME_WAIT and proves no connection and no mbuf
+ * was left behind.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <check.h>
+
+#include "engine.h"
+#include "fake_port.h"
+#include "tcp.h"
+#include "test_eal.h"
+#include "wsk.h"
+
+#define CLIENT_IP "10.0.0.1"
+#define SERVER_IP "10.0.0.2"
+#define SERVER_PORT 8080
+#define CLOSED_PORT 9
+
+static struct fake_port fpc, fps;
+static struct engine *cli, *srv;
+static struct shard *cs, *ss;
+static struct wsk_client *wc, *ws;
+static struct wsk_cq *cq;
+static struct sockaddr_in server_addr, any_addr;
+
+static void
+setup(void)
+{
+	struct tcp_conf conf;
+
+	test_eal_init();
+	tcp_conf_init(&conf);
+	conf.seed = 42;
+	fake_port_init(&fpc);
+	fake_port_init(&fps);
+	fake_port_link(&fpc, &fps);
+	cli = test_engine_create("wsc", &fpc, CLIENT_IP "/24", NULL, 0x01, NULL);
+	srv = test_engine_create("wss", &fps, SERVER_IP "/24", NULL, 0x02, NULL);
+	ck_assert_ptr_nonnull(cli);
+	ck_assert_ptr_nonnull(srv);
+	cs = cli->shards[0];
+	ss = srv->shards[0];
+	ck_assert_int_eq(tcp_engine_enable(cli, &conf), 0);
+	ck_assert_int_eq(tcp_engine_enable(srv, &conf), 0);
+	wc = wsk_client_create(cs, 16, 64);
+	ws = wsk_client_create(ss, 16, 64);
+	ck_assert_ptr_nonnull(wc);
+	ck_assert_ptr_nonnull(ws);
+	cq = wsk_cq_create("wsk_api2", 128, 0, SOCKET_ID_ANY);
+	ck_assert_ptr_nonnull(cq);
+	memset(&server_addr, 0, sizeof(server_addr));
+	server_addr.sin_family = AF_INET;
+	server_addr.sin_port = htons(SERVER_PORT);
+	server_addr.sin_addr.s_addr = inet_addr(SERVER_IP);
+	memset(&any_addr, 0, sizeof(any_addr));
+	any_addr.sin_family = AF_INET;
+}
+
+static void
+advance(uint64_t us)
+{
+	engine_clock_advance(&cs->clock, us);
+	engine_clock_advance(&ss->clock, us);
+	test_engine_poll(cli, 1);
+	wsk_client_poll(wc);
+	test_engine_poll(srv, 1);
+	wsk_client_poll(ws);
+}
+
+static void
+poll_both(unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		advance(1000);
+}
+
+static void
+teardown(void)
+{
+	unsigned conns_c, conns_s, mbufs_c, mbufs_s;
+
+	wsk_client_destroy(wc);
+	wsk_client_destroy(ws);
+	wc = ws = NULL;
+	for (int i = 0; i < 70; i++) {
+		engine_clock_advance(&cs->clock, 1000000);
+		engine_clock_advance(&ss->clock, 1000000);
+		test_engine_poll(cli, 1);
+		test_engine_poll(srv, 1);
+	}
+	conns_c = tcp_shard_conns_in_use(cs);
+	conns_s = tcp_shard_conns_in_use(ss);
+	tcp_engine_disable(cli);
+	tcp_engine_disable(srv);
+	shard_tx_flush(cs);
+	shard_tx_flush(ss);
+	fake_port_drain(&fpc);
+	fake_port_drain(&fps);
+	fake_port_drain(&fpc);
+	mbufs_c = rte_mempool_in_use_count(cs->pool);
+	mbufs_s = rte_mempool_in_use_count(ss->pool);
+	engine_destroy(cli);
+	engine_destroy(srv);
+	cli = srv = NULL;
+	wsk_cq_free(cq);
+	cq = NULL;
+	ck_assert_uint_eq(conns_c, 0);
+	ck_assert_uint_eq(conns_s, 0);
+	ck_assert_uint_eq(mbufs_c, 0);
+	ck_assert_uint_eq(mbufs_s, 0);
+}
+
+/* --- helpers ------------------------------------------------------------- */
+
+static struct wsk_request
+rq(uint64_t user_data)
+{
+	return (struct wsk_request){ .cq = cq, .user_data = user_data };
+}
+
+static struct wsk_completion
+reap_one(void)
+{
+	struct wsk_completion *e, copy;
+
+	ck_assert_uint_eq(wsk_cq_ready(cq), 1);
+	ck_assert_int_eq(wsk_cq_peek(cq, &e), 0);
+	copy = *e;
+	wsk_cq_seen(cq, e);
+	return copy;
+}
+
+/* Take the oldest completion. */
+static struct wsk_completion
+reap_first(void)
+{
+	struct wsk_completion *e, copy;
+
+	ck_assert_int_eq(wsk_cq_peek(cq, &e), 0);
+	copy = *e;
+	wsk_cq_seen(cq, e);
+	return copy;
+}
+
+/* Of exactly two waiting completions, return the one with user_data ud
+ * (the other must exist too; both are consumed). */
+static struct wsk_completion
+reap_one_of_two(uint64_t ud)
+{
+	struct wsk_completion a, b;
+
+	ck_assert_uint_eq(wsk_cq_ready(cq), 2);
+	a = reap_first();
+	b = reap_first();
+	ck_assert(a.user_data == ud || b.user_data == ud);
+	return a.user_data == ud ? a : b;
+}
+
+static void
+expect_nothing_posted(void)
+{
+	ck_assert_uint_eq(wsk_cq_ready(cq), 0);
+}
+
+/* Poll until n completions wait (at most 300 rounds of 1 ms). */
+static void
+wait_n(unsigned n)
+{
+	for (int i = 0; i < 300 && wsk_cq_ready(cq) < n; i++)
+		poll_both(1);
+	ck_assert_uint_eq(wsk_cq_ready(cq), n);
+}
+
+static struct wsk_completion
+wait_one(void)
+{
+	wait_n(1);
+	return reap_one();
+}
+
+static WSK_SOCKET *
+mk_sock(struct wsk_client *c, uint32_t flags, void *ctx, const void *disp)
+{
+	struct wsk_request r = rq(1);
+	WSK_SOCKET *so = NULL;
+
+	ck_assert_int_eq(wsk_socket_ex(c, AF_INET, SOCK_STREAM, IPPROTO_TCP,
+				       flags, ctx, disp, &so, &r),
+			 STATUS_SUCCESS);
+	ck_assert_uint_eq(reap_one().information, (uint64_t)(uintptr_t)so);
+	return so;
+}
+
+static void
+close_sock(WSK_SOCKET *so)
+{
+	struct wsk_request r = rq(99);
+
+	ck_assert_int_eq(so->basic->close_socket(so, &r), STATUS_SUCCESS);
+	ck_assert_uint_eq(reap_one().user_data, 99);
+}
+
+/* A stream socket of ws listening on SERVER_PORT. */
+static WSK_SOCKET *
+listener(const void *disp)
+{
+	WSK_SOCKET *so = mk_sock(ws, WSK_FLAG_STREAM_SOCKET, (void *)0x11, disp);
+	struct wsk_request r = rq(2);
+
+	ck_assert_int_eq(so->stream->bind(so, (struct sockaddr *)&server_addr,
+					  0, &r), STATUS_SUCCESS);
+	reap_one();
+	ck_assert_int_eq(so->stream->listen(so, &r), STATUS_SUCCESS);
+	reap_one();
+	return so;
+}
+
+/* A connection socket of wc, connect_ex to the server accepted (the
+ * handshake may still be running). */
+static WSK_SOCKET *
+start_connect(const void *disp, uint64_t ud)
+{
+	WSK_SOCKET *so = mk_sock(wc, WSK_FLAG_CONNECTION_SOCKET, (void *)0x22,
+				 disp);
+	struct wsk_request r = rq(3), c = rq(ud);
+
+	ck_assert_int_eq(so->connection->bind(so, (struct sockaddr *)&any_addr,
+					      0, &r), STATUS_SUCCESS);
+	reap_one();
+	ck_assert_int_eq(so->connection->connect(so,
+			 (struct sockaddr *)&server_addr, 0, &c),
+			 STATUS_PENDING);
+	return so;
+}
+
+/* A connected pair: *client from wc, returned server socket from ws. */
+static WSK_SOCKET *
+pair(WSK_SOCKET **client, const void *cdisp, const void *sdisp,
+     WSK_SOCKET **lis_out)
+{
+	WSK_SOCKET *lis = listener(NULL);
+	struct wsk_request a = rq(40);
+	struct wsk_completion e[2], *p[2];
+	WSK_SOCKET *srv_so = NULL;
+
+	ck_assert_int_eq(lis->stream->accept(lis, 0, (void *)0x33, sdisp,
+					     NULL, NULL, &a), STATUS_PENDING);
+	*client = start_connect(cdisp, 41);
+	wait_n(2);
+	ck_assert_uint_eq(wsk_cq_peek_batch(cq, p, 2), 2);
+	e[0] = *p[0];
+	e[1] = *p[1];
+	wsk_cq_advance(cq, 2);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(e[i].status, STATUS_SUCCESS);
+		if (e[i].user_data == 40)
+			srv_so = (WSK_SOCKET *)(uintptr_t)e[i].information;
+	}
+	ck_assert_ptr_nonnull(srv_so);
+	if (lis_out != NULL)
+		*lis_out = lis;
+	else
+		close_sock(lis);
+	return srv_so;
+}
+
+static NTSTATUS
+send_bytes(WSK_SOCKET *so, const void *data, size_t len, uint64_t ud)
+{
+	static struct wsk_mdl m[8];
+	static WSK_BUF b[8];
+	static unsigned next;
+	struct wsk_request r = rq(ud);
+	unsigned i = next++ % 8;
+
+	m[i] = (struct wsk_mdl){ .va = (void *)data, .len = len };
+	b[i] = (WSK_BUF){ .mdl = &m[i], .length = len };
+	return so->connection->send(so, &b[i], 0, &r);
+}
+
+static NTSTATUS
+enable_events(WSK_SOCKET *so, uint32_t mask)
+{
+	struct wsk_event_callback_control ctl = { .event_mask = mask };
+
+	return so->basic->control_socket(so, WskSetOption,
+			WSK_SO_WSK_EVENT_CALLBACK, WSK_SOL_SOCKET, sizeof(ctl),
+			&ctl, 0, NULL, NULL, NULL);
+}
+
+/* --- event recorders --------------------------------------------------------- */
+
+static unsigned ev_receive_calls, ev_disconnect_calls, ev_backlog_calls;
+static unsigned ev_accept_calls;
+static uint32_t ev_disconnect_flags;
+static size_t ev_backlog;
+static void *ev_context;
+static uint8_t ev_data[4096];
+static size_t ev_len;
+static NTSTATUS ev_receive_answer;
+static size_t ev_accept_limit;	/* accept at most this many per call */
+static NTSTATUS ev_accept_answer;
+static WSK_SOCKET *ev_accepted;
+
+static NTSTATUS
+on_receive(void *ctx, uint32_t flags, WSK_DATA_INDICATION *ind,
+	   size_t indicated, size_t *accepted)
+{
+	size_t take;
+
+	ck_assert_uint_eq(flags, 0);
+	ck_assert_ptr_nonnull(ind);
+	ck_assert_ptr_null(ind->next);
+	ck_assert_uint_eq(ind->buffer.length, indicated);
+	ev_receive_calls++;
+	ev_context = ctx;
+	if (ev_receive_answer != STATUS_SUCCESS) {
+		*accepted = 0;
+		return ev_receive_answer;
+	}
+	take = RTE_MIN(indicated, ev_accept_limit);
+	memcpy(ev_data + ev_len,
+	       (uint8_t *)ind->buffer.mdl->va + ind->buffer.offset, take);
+	ev_len += take;
+	*accepted = take;
+	return STATUS_SUCCESS;
+}
+
+static NTSTATUS
+on_disconnect(void *ctx, uint32_t flags)
+{
+	ev_disconnect_calls++;
+	ev_disconnect_flags = flags;
+	ev_context = ctx;
+	return STATUS_SUCCESS;
+}
+
+static NTSTATUS
+on_backlog(void *ctx, size_t ideal)
+{
+	(void)ctx;
+	ev_backlog_calls++;
+	ev_backlog = ideal;
+	return STATUS_SUCCESS;
+}
+
+static const WSK_CLIENT_CONNECTION_DISPATCH conn_events = {
+	.receive_event = on_receive,
+	.disconnect_event = on_disconnect,
+	.send_backlog_event = on_backlog,
+};
+
+static NTSTATUS
+on_accept(void *ctx, uint32_t flags, const struct sockaddr *local,
+	  const struct sockaddr *remote, WSK_SOCKET *so, void **so_ctx,
+	  const WSK_CLIENT_CONNECTION_DISPATCH **so_disp)
+{
+	const struct sockaddr_in *l = (const void *)local;
+	const struct sockaddr_in *r = (const void *)remote;
+
+	ck_assert_ptr_eq(ctx, (void *)0x11);
+	ck_assert_uint_eq(flags, 0);
+	ck_assert_uint_eq(l->sin_port, htons(SERVER_PORT));
+	ck_assert_uint_eq(r->sin_addr.s_addr, inet_addr(CLIENT_IP));
+	ev_accept_calls++;
+	ev_accepted = so;
+	*so_ctx = (void *)0x44;
+	*so_disp = &conn_events;
+	return ev_accept_answer;
+}
+
+static const WSK_CLIENT_STREAM_DISPATCH listen_events = {
+	.accept_event = on_accept,
+};
+
+static void
+reset_events(void)
+{
+	ev_receive_calls = ev_disconnect_calls = ev_backlog_calls = 0;
+	ev_accept_calls = 0;
+	ev_disconnect_flags = 0xff;
+	ev_backlog = 0;
+	ev_context = NULL;
+	ev_len = 0;
+	ev_receive_answer = STATUS_SUCCESS;
+	ev_accept_limit = SIZE_MAX;
+	ev_accept_answer = STATUS_SUCCESS;
+	ev_accepted = NULL;
+}
+
+/* --- accept ------------------------------------------------------------------ */
+
+/* A queued accept completes when a connection arrives, with the new
+ * socket in information, its addresses filled in and its context set. */
+START_TEST(test_accept_completes_with_new_socket_and_addresses)
+{
+	WSK_SOCKET *lis = listener(NULL), *client, *so;
+	struct sockaddr_in l, r;
+	struct wsk_request a = rq(40);
+	struct wsk_completion e;
+
+	ck_assert_int_eq(lis->stream->accept(lis, 0, (void *)0x33, NULL,
+			 (struct sockaddr *)&l, (struct sockaddr *)&r, &a),
+			 STATUS_PENDING);
+	expect_nothing_posted();
+	client = start_connect(NULL, 41);
+	wait_n(2);
+	e = reap_one_of_two(40);
+	so = (WSK_SOCKET *)(uintptr_t)e.information;
+	ck_assert_int_eq(e.status, STATUS_SUCCESS);
+	ck_assert_ptr_eq(wsk_socket_context(so), (void *)0x33);
+	ck_assert_uint_eq(l.sin_family, AF_INET);
+	ck_assert_uint_eq(l.sin_port, htons(SERVER_PORT));
+	ck_assert_uint_eq(l.sin_addr.s_addr, inet_addr(SERVER_IP));
+	ck_assert_uint_eq(r.sin_addr.s_addr, inet_addr(CLIENT_IP));
+	ck_assert_uint_ge(ntohs(r.sin_port), 32768);
+	/* The accepted socket is connected: it sends. */
+	ck_assert_int_eq(send_bytes(so, "abc", 3, 50), STATUS_PENDING);
+	ck_assert_uint_eq(wait_one().information, 3);
+	close_sock(so);
+	close_sock(client);
+	close_sock(lis);
+}
+END_TEST
+
+/* WSK: a listen socket listens once bound; its accepted sockets are
+ * connection sockets. A connection already waiting makes accept succeed
+ * at once. */
+START_TEST(test_listen_socket_listens_from_bind_and_accept_succeeds_at_once)
+{
+	WSK_SOCKET *lis = mk_sock(ws, WSK_FLAG_LISTEN_SOCKET, NULL, NULL);
+	WSK_SOCKET *client, *so;
+	struct wsk_request b = rq(2), a = rq(40);
+	struct wsk_completion e;
+
+	ck_assert_int_eq(lis->listen->bind(lis, (struct sockaddr *)&server_addr,
+					   0, &b), STATUS_SUCCESS);
+	reap_one();
+	client = start_connect(NULL, 41);
+	ck_assert_uint_eq(wait_one().status, STATUS_SUCCESS);
+	poll_both(5);
+	ck_assert_int_eq(lis->listen->accept(lis, 0, NULL, NULL, NULL, NULL,
+					     &a), STATUS_SUCCESS);
+	e = reap_one();
+	so = (WSK_SOCKET *)(uintptr_t)e.information;
+	ck_assert_ptr_nonnull(so);
+	ck_assert_ptr_nonnull(so->connection->disconnect);
+	ck_assert_ptr_nonnull(so->connection->release);
+	ck_assert_int_eq(send_bytes(so, "x", 1, 50), STATUS_PENDING);
+	ck_assert_uint_eq(wait_one().information, 1);
+	close_sock(so);
+	close_sock(client);
+	close_sock(lis);
+}
+END_TEST
+
+START_TEST(test_accept_conformance_flags_category_state_null_and_after_close)
+{
+	WSK_SOCKET *st = mk_sock(ws, WSK_FLAG_STREAM_SOCKET, NULL, NULL);
+	WSK_SOCKET *lis = listener(NULL);
+	WSK_SOCKET *cn = mk_sock(ws, WSK_FLAG_CONNECTION_SOCKET, NULL, NULL);
+	const WSK_PROVIDER_STREAM_DISPATCH *d = lis->stream;
+	struct wsk_request a = rq(40), nocq = { .cq = NULL };
+
+	ck_assert_int_eq(d->accept(lis, 1, NULL, NULL, NULL, NULL, &a),
+			 STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(d->accept(lis, 0, NULL, NULL, NULL, NULL, NULL),
+			 STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(d->accept(lis, 0, NULL, NULL, NULL, NULL, &nocq),
+			 STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(d->accept(NULL, 0, NULL, NULL, NULL, NULL, &a),
+			 STATUS_INVALID_PARAMETER);
+	/* Not listening; wrong category. */
+	ck_assert_int_eq(d->accept(st, 0, NULL, NULL, NULL, NULL, &a),
+			 STATUS_INVALID_DEVICE_STATE);
+	ck_assert_int_eq(d->accept(cn, 0, NULL, NULL, NULL, NULL, &a),
+			 STATUS_INVALID_DEVICE_STATE);
+	expect_nothing_posted();
+	close_sock(lis);
+	ck_assert_int_eq(d->accept(lis, 0, NULL, NULL, NULL, NULL, &a),
+			 STATUS_INVALID_PARAMETER);
+	expect_nothing_posted();
+	close_sock(st);
+	close_sock(cn);
+}
+END_TEST
+
+/* Rule 2.3.2: pending accepts complete (cancelled) before the close. */
+START_TEST(test_close_listener_cancels_pending_accepts_before_close)
+{
+	WSK_SOCKET *lis = listener(NULL);
+	struct wsk_request a1 = rq(40), a2 = rq(41), c = rq(99);
+	struct wsk_completion *e[3];
+
+	ck_assert_int_eq(lis->stream->accept(lis, 0, NULL, NULL, NULL, NULL,
+					     &a1), STATUS_PENDING);
+	ck_assert_int_eq(lis->stream->accept(lis, 0, NULL, NULL, NULL, NULL,
+					     &a2), STATUS_PENDING);
+	ck_assert_int_eq(lis->basic->close_socket(lis, &c), STATUS_SUCCESS);
+	ck_assert_uint_eq(wsk_cq_peek_batch(cq, e, 3), 3);
+	ck_assert_uint_eq(e[0]->user_data, 40);
+	ck_assert_int_eq(e[0]->status, STATUS_CANCELLED);
+	ck_assert_uint_eq(e[1]->user_data, 41);
+	ck_assert_int_eq(e[1]->status, STATUS_CANCELLED);
+	ck_assert_uint_eq(e[2]->user_data, 99);
+	wsk_cq_advance(cq, 3);
+}
+END_TEST
+
+/* A queued accept takes the connection before the accept event; the
+ * next connection goes to the event. */
+START_TEST(test_queued_accept_beats_accept_event)
+{
+	WSK_SOCKET *lis = listener(&listen_events), *c1, *c2, *so;
+	struct wsk_request a = rq(40);
+	struct wsk_completion e;
+
+	reset_events();
+	ck_assert_int_eq(enable_events(lis, WSK_EVENT_ACCEPT), STATUS_SUCCESS);
+	ck_assert_int_eq(lis->stream->accept(lis, 0, NULL, NULL, NULL, NULL,
+					     &a), STATUS_PENDING);
+	c1 = start_connect(NULL, 41);
+	wait_n(2);
+	e = reap_one_of_two(40);
+	so = (WSK_SOCKET *)(uintptr_t)e.information;
+	ck_assert_uint_eq(ev_accept_calls, 0);
+	c2 = start_connect(NULL, 42);
+	ck_assert_uint_eq(wait_one().user_data, 42);
+	poll_both(5);
+	ck_assert_uint_eq(ev_accept_calls, 1);
+	ck_assert_ptr_nonnull(ev_accepted);
+	ck_assert_ptr_eq(wsk_socket_context(ev_accepted), (void *)0x44);
+	close_sock(ev_accepted);
+	close_sock(so);
+	close_sock(c1);
+	close_sock(c2);
+	close_sock(lis);
+}
+END_TEST
+
+/* An accepted socket inherits the listener's receive event, with the
+ * context the accept event gave it. */
+START_TEST(test_accept_event_socket_inherits_receive_event)
+{
+	WSK_SOCKET *lis = listener(&listen_events), *client;
+	static const char msg[] = "inherited";
+
+	reset_events();
+	ck_assert_int_eq(enable_events(lis, WSK_EVENT_ACCEPT |
+				       WSK_EVENT_RECEIVE), STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(enable_events(lis, WSK_EVENT_ACCEPT), STATUS_SUCCESS);
+	client = start_connect(NULL, 41);
+	ck_assert_uint_eq(wait_one().status, STATUS_SUCCESS);
+	poll_both(5);
+	ck_assert_uint_eq(ev_accept_calls, 1);
+	ck_assert_int_eq(enable_events(ev_accepted, WSK_EVENT_RECEIVE),
+			 STATUS_SUCCESS);
+	ck_assert_int_eq(send_bytes(client, msg, 9, 50), STATUS_PENDING);
+	ck_assert_uint_eq(wait_one().information, 9);
+	ck_assert_uint_eq(ev_receive_calls, 1);
+	ck_assert_ptr_eq(ev_context, (void *)0x44);
+	ck_assert_uint_eq(ev_len, 9);
+	ck_assert(memcmp(ev_data, msg, 9) == 0);
+	close_sock(ev_accepted);
+	close_sock(client);
+	close_sock(lis);
+}
+END_TEST
+
+/* STATUS_REQUEST_NOT_ACCEPTED: the connection is reset. */
+START_TEST(test_accept_event_request_not_accepted_resets_connection)
+{
+	WSK_SOCKET *lis = listener(&listen_events), *client;
+	uint8_t in[8];
+	struct wsk_mdl m = { .va = in, .len = sizeof(in) };
+	WSK_BUF b = { .mdl = &m, .length = sizeof(in) };
+	struct wsk_request r = rq(60);
+	struct wsk_completion e;
+
+	reset_events();
+	ev_accept_answer = STATUS_REQUEST_NOT_ACCEPTED;
+	ck_assert_int_eq(enable_events(lis, WSK_EVENT_ACCEPT), STATUS_SUCCESS);
+	client = start_connect(NULL, 41);
+	ck_assert_uint_eq(wait_one().status, STATUS_SUCCESS);
+	ck_assert_int_eq(client->connection->receive(client, &b, 0, &r),
+			 STATUS_PENDING);
+	e = wait_one();
+	ck_assert_uint_eq(ev_accept_calls, 1);
+	ck_assert_uint_eq(e.user_data, 60);
+	ck_assert_int_eq(e.status, STATUS_CONNECTION_RESET);
+	close_sock(client);
+	close_sock(lis);
+}
+END_TEST
+
+/* --- event control ------------------------------------------------------------ */
+
+START_TEST(test_event_mask_conformance)
+{
+	WSK_SOCKET *nodisp = mk_sock(wc, WSK_FLAG_CONNECTION_SOCKET, NULL, NULL);
+	WSK_SOCKET *so = mk_sock(wc, WSK_FLAG_CONNECTION_SOCKET, NULL,
+				 &conn_events);
+	struct wsk_event_callback_control ctl = { .event_mask = 0 };
+	uint32_t out;
+
+	/* No callback to call. */
+	ck_assert_int_eq(enable_events(nodisp, WSK_EVENT_RECEIVE),
+			 STATUS_INVALID_PARAMETER);
+	/* Unknown bits, no event, accept on a connection socket, DISABLE
+	 * with two events. */
+	ck_assert_int_eq(enable_events(so, 0x1), STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(enable_events(so, 0), STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(enable_events(so, WSK_EVENT_ACCEPT),
+			 STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(enable_events(so, WSK_EVENT_DISABLE |
+			 WSK_EVENT_RECEIVE | WSK_EVENT_DISCONNECT),
+			 STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(so->basic->control_socket(so, WskSetOption,
+			 WSK_SO_WSK_EVENT_CALLBACK, WSK_SOL_SOCKET, 4, &ctl, 0,
+			 NULL, NULL, NULL), STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(so->basic->control_socket(so, WskGetOption,
+			 WSK_SO_WSK_EVENT_CALLBACK, WSK_SOL_SOCKET, 0, NULL,
+			 sizeof(out), &out, NULL, NULL), STATUS_NOT_SUPPORTED);
+	ck_assert_int_eq(enable_events(so, WSK_EVENT_RECEIVE |
+				       WSK_EVENT_DISCONNECT), STATUS_SUCCESS);
+	ck_assert_int_eq(enable_events(so, WSK_EVENT_DISABLE |
+				       WSK_EVENT_RECEIVE), STATUS_SUCCESS);
+	expect_nothing_posted();
+	close_sock(nodisp);
+	close_sock(so);
+}
+END_TEST
+
+/* Events start disabled: bytes that arrived before wait; enabling the
+ * receive event indicates them at once. */
+START_TEST(test_events_start_disabled_and_enabling_indicates_waiting_data)
+{
+	WSK_SOCKET *client, *so = pair(&client, NULL, &conn_events, NULL);
+
+	reset_events();
+	ck_assert_int_eq(send_bytes(client, "early", 5, 50), STATUS_PENDING);
+	ck_assert_uint_eq(wait_one().information, 5);
+	poll_both(5);
+	ck_assert_uint_eq(ev_receive_calls + ev_backlog_calls, 0);
+	ck_assert_int_eq(enable_events(so, WSK_EVENT_RECEIVE), STATUS_SUCCESS);
+	ck_assert_uint_eq(ev_receive_calls, 1);
+	ck_assert_uint_eq(ev_len, 5);
+	ck_assert(memcmp(ev_data, "early", 5) == 0);
+	close_sock(so);
+	close_sock(client);
+}
+END_TEST
+
+/* --- receive event --------------------------------------------------------- */
+
+/* DATA_NOT_ACCEPTED stops the event; a receive gets those bytes and the
+ * later ones in order, and the event comes back after it. */
+START_TEST(test_data_not_accepted_stops_events_until_a_receive)
+{
+	WSK_SOCKET *client, *so = pair(&client, NULL, &conn_events, NULL);
+	uint8_t in[16];
+	struct wsk_mdl m = { .va = in, .len = sizeof(in) };
+	WSK_BUF b = { .mdl = &m, .length = sizeof(in) };
+	struct wsk_request r = rq(60);
+	struct wsk_completion e;
+
+	reset_events();
+	ck_assert_int_eq(enable_events(so, WSK_EVENT_RECEIVE), STATUS_SUCCESS);
+	ev_receive_answer = STATUS_DATA_NOT_ACCEPTED;
+	ck_assert_int_eq(send_bytes(client, "one", 3, 50), STATUS_PENDING);
+	ck_assert_uint_eq(wait_one().information, 3);
+	ck_assert_uint_eq(ev_receive_calls, 1);
+	ck_assert_int_eq(send_bytes(client, "two", 3, 51), STATUS_PENDING);
+	ck_assert_uint_eq(wait_one().information, 3);
+	poll_both(5);
+	ck_assert_uint_eq(ev_receive_calls, 1);
+	ck_assert_int_eq(so->connection->receive(so, &b, 0, &r),
+			 STATUS_SUCCESS);
+	e = reap_one();
+	ck_assert_uint_eq(e.information, 6);
+	ck_assert(memcmp(in, "onetwo", 6) == 0);
+	ev_receive_answer = STATUS_SUCCESS;
+	ck_assert_int_eq(send_bytes(client, "six", 3, 52), STATUS_PENDING);
+	ck_assert_uint_eq(wait_one().information, 3);
+	ck_assert_uint_eq(ev_receive_calls, 2);
+	ck_assert(memcmp(ev_data, "six", 3) == 0);
+	close_sock(so);
+	close_sock(client);
+}
+END_TEST
+
+/* A partial accept keeps the rest in front for the next receive; a
+ * zero-length receive re-enables the event, which indicates the rest. */
+START_TEST(test_partial_accept_then_zero_length_receive_reenables_event)
+{
+	WSK_SOCKET *client, *so = pair(&client, NULL, &conn_events, NULL);
+	WSK_BUF zero = { .mdl = NULL, .length = 0 };
+	struct wsk_request r = rq(60);
+
+	reset_events();
+	ev_accept_limit = 4;
+	ck_assert_int_eq(enable_events(so, WSK_EVENT_RECEIVE), STATUS_SUCCESS);
+	ck_assert_int_eq(send_bytes(client, "abcdefghij", 10, 50),
+			 STATUS_PENDING);
+	ck_assert_uint_eq(wait_one().information, 10);
+	ck_assert_uint_eq(ev_receive_calls, 1);
+	ck_assert_uint_eq(ev_len, 4);
+	ev_accept_limit = SIZE_MAX;
+	ck_assert_int_eq(so->connection->receive(so, &zero, 0, &r),
+			 STATUS_SUCCESS);
+	ck_assert_uint_eq(reap_one().information, 0);
+	ck_assert_uint_eq(ev_receive_calls, 2);
+	ck_assert_uint_eq(ev_len, 10);
+	ck_assert(memcmp(ev_data, "abcdefghij", 10) == 0);
+	close_sock(so);
+	close_sock(client);
+}
+END_TEST
+
+START_TEST(test_queued_receive_beats_receive_event)
+{
+	WSK_SOCKET *client, *so = pair(&client, NULL, &conn_events, NULL);
+	uint8_t in[16];
+	struct wsk_mdl m = { .va = in, .len = sizeof(in) };
+	WSK_BUF b = { .mdl = &m, .length = sizeof(in) };
+	struct wsk_request r = rq(60);
+
+	reset_events();
+	ck_assert_int_eq(enable_events(so, WSK_EVENT_RECEIVE), STATUS_SUCCESS);
+	ck_assert_int_eq(so->connection->receive(so, &b, 0, &r),
+			 STATUS_PENDING);
+	ck_assert_int_eq(send_bytes(client, "queued", 6, 50), STATUS_PENDING);
+	wait_n(2);
+	ck_assert_uint_eq(reap_one_of_two(60).information, 6);
+	ck_assert(memcmp(in, "queued", 6) == 0);
+	ck_assert_uint_eq(ev_receive_calls, 0);
+	close_sock(so);
+	close_sock(client);
+}
+END_TEST
+
+/* --- disconnect and send-backlog events ----------------------------------------- */
+
+START_TEST(test_disconnect_event_graceful_then_abortive_on_reset)
+{
+	WSK_SOCKET *client, *so = pair(&client, NULL, &conn_events, NULL);
+	WSK_SOCKET *c2, *s2;
+	struct wsk_request d = rq(70);
+
+	reset_events();
+	ck_assert_int_eq(enable_events(so, WSK_EVENT_RECEIVE |
+				       WSK_EVENT_DISCONNECT), STATUS_SUCCESS);
+	ck_assert_int_eq(send_bytes(client, "last", 4, 50), STATUS_PENDING);
+	ck_assert_int_eq(client->connection->disconnect(client, NULL, 0, &d),
+			 STATUS_PENDING);
+	wait_n(2);
+	wsk_cq_advance(cq, 2);
+	poll_both(5);
+	ck_assert_uint_eq(ev_len, 4);
+	ck_assert_uint_eq(ev_disconnect_calls, 1);
+	ck_assert_uint_eq(ev_disconnect_flags, 0);
+	ck_assert_ptr_eq(ev_context, (void *)0x33);
+	/* After a graceful peer close the local side can still send. */
+	ck_assert_int_eq(send_bytes(so, "reply", 5, 51), STATUS_PENDING);
+	ck_assert_uint_eq(wait_one().information, 5);
+	close_sock(so);
+	close_sock(client);
+
+	s2 = pair(&c2, NULL, &conn_events, NULL);
+	reset_events();
+	ck_assert_int_eq(enable_events(s2, WSK_EVENT_DISCONNECT),
+			 STATUS_SUCCESS);
+	ck_assert_int_eq(c2->connection->disconnect(c2, NULL,
+			 WSK_FLAG_ABORTIVE, &d), STATUS_SUCCESS);
+	reap_one();
+	poll_both(5);
+	ck_assert_uint_eq(ev_disconnect_calls, 1);
+	ck_assert_uint_eq(ev_disconnect_flags, WSK_FLAG_ABORTIVE);
+	close_sock(s2);
+	close_sock(c2);
+}
+END_TEST
+
+START_TEST(test_send_backlog_event_reports_send_buffer_once)
+{
+	WSK_SOCKET *client, *so = pair(&client, &conn_events, NULL, NULL);
+
+	reset_events();
+	ck_assert_int_eq(enable_events(client, WSK_EVENT_SEND_BACKLOG),
+			 STATUS_SUCCESS);
+	ck_assert_uint_eq(ev_backlog_calls, 1);
+	ck_assert_uint_eq(ev_backlog, 256 * 1024);
+	ck_assert_int_eq(send_bytes(client, "data", 4, 50), STATUS_PENDING);
+	ck_assert_uint_eq(wait_one().information, 4);
+	ck_assert_uint_eq(ev_backlog_calls, 1);
+	close_sock(so);
+	close_sock(client);
+}
+END_TEST
+
+/* --- disconnect ------------------------------------------------------------ */
+
+/* Graceful: queued sends, then the buffer, then FIN; completes once the
+ * FIN is acked; the socket still receives; send and a second disconnect
+ * are refused. */
+START_TEST(test_graceful_disconnect_sends_buffer_then_fin_and_still_receives)
+{
+	WSK_SOCKET *client, *so = pair(&client, NULL, NULL, NULL);
+	static uint8_t big[30000];
+	uint8_t in[64], bye[3] = "bye";
+	struct wsk_mdl mi = { .va = in, .len = sizeof(in) };
+	struct wsk_mdl mb = { .va = bye, .len = 3 };
+	WSK_BUF bi = { .mdl = &mi, .length = sizeof(in) };
+	WSK_BUF bb = { .mdl = &mb, .length = 3 };
+	struct wsk_request d = rq(70), r = rq(60), w = rq(61);
+	struct wsk_completion *e[2], c;
+	size_t got = 0;
+
+	memset(big, 'z', sizeof(big));
+	ck_assert_int_eq(send_bytes(client, big, sizeof(big), 50),
+			 STATUS_PENDING);
+	ck_assert_int_eq(client->connection->disconnect(client, &bb, 0, &d),
+			 STATUS_PENDING);
+	ck_assert_int_eq(send_bytes(client, "no", 2, 51),
+			 STATUS_INVALID_DEVICE_STATE);
+	ck_assert_int_eq(client->connection->disconnect(client, NULL, 0, &w),
+			 STATUS_INVALID_DEVICE_STATE);
+	wait_n(2);
+	ck_assert_uint_eq(wsk_cq_peek_batch(cq, e, 2), 2);
+	ck_assert_uint_eq(e[0]->user_data, 50);
+	ck_assert_uint_eq(e[1]->user_data, 70);
+	ck_assert_int_eq(e[1]->status, STATUS_SUCCESS);
+	ck_assert_uint_eq(e[1]->information, 3);
+	wsk_cq_advance(cq, 2);
+	/* The server reads everything, then the end of stream. */
+	for (;;) {
+		ck_assert_int_eq(so->connection->receive(so, &bi, 0, &r),
+				 STATUS_SUCCESS);
+		c = reap_one();
+		if (c.information == 0)
+			break;
+		got += c.information;
+	}
+	ck_assert_uint_eq(got, sizeof(big) + 3);
+	/* The half-closed client still receives. */
+	ck_assert_int_eq(client->connection->receive(client, &bi, 0, &r),
+			 STATUS_PENDING);
+	ck_assert_int_eq(send_bytes(so, "after", 5, 52), STATUS_PENDING);
+	wait_n(2);
+	ck_assert_uint_eq(reap_one_of_two(60).information, 5);
+	ck_assert(memcmp(in, "after", 5) == 0);
+	close_sock(so);
+	close_sock(client);
+}
+END_TEST
+
+/* Abortive: a NULL buffer only; pending sends cancelled, pending
+ * receives aborted, completes at once; the peer sees a reset. */
+START_TEST(test_abortive_disconnect_cancels_sends_and_resets_peer)
+{
+	WSK_SOCKET *client, *so = pair(&client, NULL, NULL, NULL);
+	static uint8_t big[200000];
+	uint8_t in[8];
+	struct wsk_mdl mi = { .va = in, .len = sizeof(in) };
+	WSK_BUF bi = { .mdl = &mi, .length = sizeof(in) };
+	struct wsk_request d = rq(70), r = rq(60), sr = rq(62);
+	struct wsk_completion *e[3], c;
+
+	ck_assert_int_eq(client->connection->disconnect(client, &bi,
+			 WSK_FLAG_ABORTIVE, &d), STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(client->connection->disconnect(client, NULL, 0x10,
+			 &d), STATUS_NOT_SUPPORTED);
+	expect_nothing_posted();
+	ck_assert_int_eq(so->connection->receive(so, &bi, 0, &sr),
+			 STATUS_PENDING);
+	ck_assert_int_eq(send_bytes(client, big, sizeof(big), 50),
+			 STATUS_PENDING);
+	ck_assert_int_eq(client->connection->receive(client, &bi, 0, &r),
+			 STATUS_PENDING);
+	ck_assert_int_eq(client->connection->disconnect(client, NULL,
+			 WSK_FLAG_ABORTIVE, &d), STATUS_SUCCESS);
+	ck_assert_uint_eq(wsk_cq_peek_batch(cq, e, 3), 3);
+	ck_assert_uint_eq(e[0]->user_data, 50);
+	ck_assert_int_eq(e[0]->status, STATUS_CANCELLED);
+	ck_assert_uint_eq(e[1]->user_data, 60);
+	ck_assert_int_eq(e[1]->status, STATUS_CONNECTION_ABORTED);
+	ck_assert_uint_eq(e[2]->user_data, 70);
+	ck_assert_int_eq(e[2]->status, STATUS_SUCCESS);
+	wsk_cq_advance(cq, 3);
+	/* The data segments sent before the abort reach the server first:
+	 * its receive gets bytes, then the reset kills the socket. */
+	c = wait_one();
+	ck_assert_uint_eq(c.user_data, 62);
+	ck_assert_int_eq(c.status, STATUS_SUCCESS);
+	ck_assert_uint_eq(c.information, sizeof(in));
+	poll_both(5);
+	ck_assert_int_eq(so->connection->receive(so, &bi, 0, &sr),
+			 STATUS_FILE_FORCED_CLOSED);
+	reap_one();
+	ck_assert_int_eq(client->connection->disconnect(client, NULL,
+			 WSK_FLAG_ABORTIVE, &d), STATUS_FILE_FORCED_CLOSED);
+	reap_one();
+	close_sock(so);
+	close_sock(client);
+}
+END_TEST
+
+START_TEST(test_disconnect_on_unconnected_or_wrong_category_refused)
+{
+	WSK_SOCKET *cn = mk_sock(wc, WSK_FLAG_CONNECTION_SOCKET, NULL, NULL);
+	WSK_SOCKET *lis = listener(NULL);
+	struct wsk_request d = rq(70);
+
+	ck_assert_int_eq(cn->connection->disconnect(cn, NULL, 0, &d),
+			 STATUS_INVALID_DEVICE_STATE);
+	ck_assert_int_eq(lis->stream->disconnect(lis, NULL, WSK_FLAG_ABORTIVE,
+			 &d), STATUS_INVALID_DEVICE_STATE);
+	ck_assert_int_eq(cn->connection->disconnect(NULL, NULL, 0, &d),
+			 STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(cn->connection->disconnect(cn, NULL, 0, NULL),
+			 STATUS_INVALID_PARAMETER);
+	expect_nothing_posted();
+	close_sock(cn);
+	close_sock(lis);
+}
+END_TEST
+
+/* --- release ------------------------------------------------------------------ */
+
+START_TEST(test_release_validates_its_list)
+{
+	WSK_SOCKET *cn = mk_sock(wc, WSK_FLAG_CONNECTION_SOCKET, NULL, NULL);
+	WSK_SOCKET *basic = mk_sock(wc, WSK_FLAG_BASIC_SOCKET, NULL, NULL);
+	uint8_t x[4];
+	struct wsk_mdl m = { .va = x, .len = sizeof(x) };
+	WSK_DATA_INDICATION good = { .buffer = { .mdl = &m, .length = 4 } };
+	WSK_DATA_INDICATION bad = { .buffer = { .mdl = &m, .length = 9 } };
+	WSK_DATA_INDICATION loop = { .buffer = { .mdl = &m, .length = 1 } };
+	PFN_WSK_RELEASE rel = cn->connection->release;
+
+	loop.next = &loop;
+	ck_assert_int_eq(rel(cn, &good), STATUS_SUCCESS);
+	ck_assert_int_eq(rel(cn, NULL), STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(rel(cn, &bad), STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(rel(cn, &loop), STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(rel(NULL, &good), STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(rel(basic, &good), STATUS_INVALID_DEVICE_STATE);
+	close_sock(cn);
+	ck_assert_int_eq(rel(cn, &good), STATUS_INVALID_PARAMETER);
+	expect_nothing_posted();
+	close_sock(basic);
+}
+END_TEST
+
+/* --- socket_connect ----------------------------------------------------------- */
+
+START_TEST(test_socket_connect_completes_with_connected_socket)
+{
+	WSK_SOCKET *lis = listener(NULL), *so;
+	struct sockaddr_in closed = server_addr;
+	struct wsk_request r = rq(80);
+	struct wsk_completion e;
+	unsigned i;
+
+	ck_assert_int_eq(wsk_socket_connect(wc, SOCK_STREAM, IPPROTO_TCP,
+			 (struct sockaddr *)&any_addr,
+			 (struct sockaddr *)&server_addr, 1, NULL, NULL, &r),
+			 STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(wsk_socket_connect(wc, SOCK_STREAM, IPPROTO_TCP,
+			 (struct sockaddr *)&any_addr, NULL, 0, NULL, NULL,
+			 &r), STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(wsk_socket_connect(wc, SOCK_DGRAM, 0,
+			 (struct sockaddr *)&any_addr,
+			 (struct sockaddr *)&server_addr, 0, NULL, NULL, &r),
+			 STATUS_NOT_SUPPORTED);
+	expect_nothing_posted();
+	ck_assert_int_eq(wsk_socket_connect(wc, SOCK_STREAM, IPPROTO_TCP,
+			 (struct sockaddr *)&any_addr,
+			 (struct sockaddr *)&server_addr, 0, (void *)0x55, NULL,
+			 &r), STATUS_PENDING);
+	e = wait_one();
+	ck_assert_int_eq(e.status, STATUS_SUCCESS);
+	so = (WSK_SOCKET *)(uintptr_t)e.information;
+	ck_assert_ptr_eq(wsk_socket_context(so), (void *)0x55);
+	ck_assert_int_eq(send_bytes(so, "sc", 2, 50), STATUS_PENDING);
+	ck_assert_uint_eq(wait_one().information, 2);
+	close_sock(so);
+	/* Refused: the completion says so and the socket is gone, so all
+	 * 16 slots can still be used. */
+	closed.sin_port = htons(CLOSED_PORT);
+	ck_assert_int_eq(wsk_socket_connect(wc, SOCK_STREAM, 0,
+			 (struct sockaddr *)&any_addr,
+			 (struct sockaddr *)&closed, 0, NULL, NULL, &r),
+			 STATUS_PENDING);
+	e = wait_one();
+	ck_assert_int_eq(e.status, STATUS_CONNECTION_REFUSED);
+	ck_assert_uint_eq(e.information, 0);
+	for (i = 0; i < 16; i++)
+		mk_sock(wc, WSK_FLAG_BASIC_SOCKET, NULL, NULL);
+	close_sock(lis);
+}
+END_TEST
+
+/* --- receive flags ----------------------------------------------------------- */
+
+START_TEST(test_receive_flags_conformance)
+{
+	WSK_SOCKET *client, *so = pair(&client, NULL, NULL, NULL);
+	uint8_t in[8];
+	struct wsk_mdl m = { .va = in, .len = sizeof(in) };
+	WSK_BUF b = { .mdl = &m, .length = sizeof(in) };
+	WSK_BUF zero = { .mdl = NULL, .length = 0 };
+	struct wsk_request r = rq(60);
+
+	ck_assert_int_eq(so->connection->receive(so, &b, WSK_FLAG_WAITALL |
+			 WSK_FLAG_DRAIN, &r), STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(so->connection->receive(so, &b, 0x100, &r),
+			 STATUS_NOT_SUPPORTED);
+	ck_assert_int_eq(so->connection->receive(so, &b, WSK_FLAG_DRAIN, &r),
+			 STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(so->connection->receive(so, &zero, WSK_FLAG_WAITALL,
+			 &r), STATUS_INVALID_PARAMETER);
+	expect_nothing_posted();
+	close_sock(so);
+	close_sock(client);
+}
+END_TEST
+
+/* WAITALL completes only with a full buffer; at the peer's FIN with what
+ * came. */
+START_TEST(test_waitall_completes_when_full_or_at_fin)
+{
+	WSK_SOCKET *client, *so = pair(&client, NULL, NULL, NULL);
+	uint8_t in[10];
+	struct wsk_mdl m = { .va = in, .len = sizeof(in) };
+	WSK_BUF b = { .mdl = &m, .length = sizeof(in) };
+	struct wsk_request r = rq(60), d = rq(70);
+	struct wsk_completion e;
+
+	ck_assert_int_eq(so->connection->receive(so, &b, WSK_FLAG_WAITALL,
+			 &r), STATUS_PENDING);
+	ck_assert_int_eq(send_bytes(client, "0123", 4, 50), STATUS_PENDING);
+	ck_assert_uint_eq(wait_one().user_data, 50);
+	poll_both(10);
+	expect_nothing_posted();
+	ck_assert_int_eq(send_bytes(client, "456789xy", 8, 51), STATUS_PENDING);
+	wait_n(2);
+	e = reap_one_of_two(60);
+	ck_assert_uint_eq(e.information, 10);
+	ck_assert(memcmp(in, "0123456789", 10) == 0);
+	ck_assert_int_eq(so->connection->receive(so, &b, WSK_FLAG_WAITALL,
+			 &r), STATUS_PENDING);
+	ck_assert_int_eq(client->connection->disconnect(client, NULL, 0, &d),
+			 STATUS_PENDING);
+	wait_n(2);
+	e = reap_one_of_two(60);
+	ck_assert_int_eq(e.status, STATUS_SUCCESS);
+	ck_assert_uint_eq(e.information, 2);
+	ck_assert(memcmp(in, "xy", 2) == 0);
+	close_sock(so);
+	close_sock(client);
+}
+END_TEST
+
+/* DRAIN discards everything until the peer's FIN. */
+START_TEST(test_drain_discards_until_fin)
+{
+	WSK_SOCKET *client, *so = pair(&client, NULL, NULL, NULL);
+	static uint8_t junk[5000];
+	WSK_BUF zero = { .mdl = NULL, .length = 0 };
+	struct wsk_request r = rq(60), d = rq(70);
+	struct wsk_completion e;
+
+	ck_assert_int_eq(send_bytes(client, junk, sizeof(junk), 50),
+			 STATUS_PENDING);
+	ck_assert_uint_eq(wait_one().user_data, 50);
+	ck_assert_int_eq(so->connection->receive(so, &zero, WSK_FLAG_DRAIN,
+			 &r), STATUS_PENDING);
+	ck_assert_int_eq(send_bytes(client, junk, 1000, 51), STATUS_PENDING);
+	ck_assert_uint_eq(wait_one().user_data, 51);
+	expect_nothing_posted();
+	ck_assert_int_eq(client->connection->disconnect(client, NULL, 0, &d),
+			 STATUS_PENDING);
+	wait_n(2);
+	e = reap_one_of_two(60);
+	ck_assert_int_eq(e.status, STATUS_SUCCESS);
+	ck_assert_uint_eq(e.information, sizeof(junk) + 1000);
+	close_sock(so);
+	close_sock(client);
+}
+END_TEST
+
+/* --- submission from another thread ------------------------------------------------ */
+
+static atomic_bool worker_done;
+static struct wsk_cq *worker_cq;
+static NTSTATUS worker_status[8];
+static uint64_t worker_info[8];
+
+static struct wsk_completion
+worker_wait(void)
+{
+	struct wsk_completion *e, c;
+
+	while (wsk_cq_peek(worker_cq, &e) != 0)
+		;
+	c = *e;
+	wsk_cq_seen(worker_cq, e);
+	return c;
+}
+
+/* socket, a refused bind, bind, connect_ex, send, close: each submitted
+ * from this thread and answered by exactly one completion. */
+static void *
+worker(void *arg)
+{
+	static const char ping[] = "ping";
+	static struct wsk_mdl m = { .va = (void *)ping, .len = 4 };
+	struct wsk_sqe q;
+	struct wsk_completion c;
+	WSK_SOCKET *so;
+
+	(void)arg;
+	memset(&q, 0, sizeof(q));
+	q.req.cq = worker_cq;
+	q.op = WSK_OP_SOCKET;
+	q.family = AF_INET;
+	q.type = SOCK_STREAM;
+	q.flags = WSK_FLAG_CONNECTION_SOCKET;
+	q.req.user_data = 0;
+	wsk_client_submit(wc, &q);
+	c = worker_wait();
+	worker_status[0] = c.status;
+	so = (WSK_SOCKET *)(uintptr_t)c.information;
+	q.socket = so;
+	q.op = WSK_OP_BIND;
+	q.addr = any_addr;
+	q.flags = 1;
+	q.req.user_data = 1;
+	wsk_client_submit(wc, &q);
+	c = worker_wait();
+	worker_status[1] = c.status;
+	q.flags = 0;
+	q.req.user_data = 2;
+	wsk_client_submit(wc, &q);
+	worker_status[2] = worker_wait().status;
+	q.op = WSK_OP_CONNECT_EX;
+	q.addr = server_addr;
+	q.req.user_data = 3;
+	wsk_client_submit(wc, &q);
+	worker_status[3] = worker_wait().status;
+	q.op = WSK_OP_SEND;
+	q.buf = (WSK_BUF){ .mdl = &m, .length = 4 };
+	q.req.user_data = 4;
+	wsk_client_submit(wc, &q);
+	c = worker_wait();
+	worker_status[4] = c.status;
+	worker_info[4] = c.information;
+	q.op = WSK_OP_CLOSE;
+	q.req.user_data = 5;
+	wsk_client_submit(wc, &q);
+	c = worker_wait();
+	worker_status[5] = c.status;
+	worker_info[5] = c.user_data;
+	atomic_store(&worker_done, true);
+	return NULL;
+}
+
+START_TEST(test_submission_from_a_second_thread_runs_on_the_shard)
+{
+	WSK_SOCKET *lis = listener(NULL), *so = NULL;
+	struct wsk_request a = rq(40);
+	struct wsk_completion e;
+	uint8_t in[8];
+	struct wsk_mdl m = { .va = in, .len = sizeof(in) };
+	WSK_BUF b = { .mdl = &m, .length = sizeof(in) };
+	struct wsk_request r = rq(60);
+	pthread_t t;
+
+	worker_cq = wsk_cq_create("worker", 16, 0, SOCKET_ID_ANY);
+	ck_assert_ptr_nonnull(worker_cq);
+	atomic_store(&worker_done, false);
+	ck_assert_int_eq(lis->stream->accept(lis, 0, NULL, NULL, NULL, NULL,
+					     &a), STATUS_PENDING);
+	ck_assert_int_eq(pthread_create(&t, NULL, worker, NULL), 0);
+	/* Bounded: the worker needs a few hundred passes. The server reads
+	 * as soon as it has the connection, before the worker's close
+	 * resets it. */
+	for (long i = 0; i < 20000000 && !atomic_load(&worker_done); i++) {
+		advance(100);
+		if (so == NULL && wsk_cq_ready(cq) > 0) {
+			so = (WSK_SOCKET *)(uintptr_t)reap_one().information;
+			ck_assert_ptr_nonnull(so);
+			ck_assert_int_eq(so->connection->receive(so, &b, 0, &r),
+					 STATUS_PENDING);
+		}
+	}
+	ck_assert(atomic_load(&worker_done));
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(worker_status[0], STATUS_SUCCESS);
+	ck_assert_int_eq(worker_status[1], STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(worker_status[2], STATUS_SUCCESS);
+	ck_assert_int_eq(worker_status[3], STATUS_SUCCESS);
+	ck_assert_int_eq(worker_status[4], STATUS_SUCCESS);
+	ck_assert_uint_eq(worker_info[4], 4);
+	ck_assert_int_eq(worker_status[5], STATUS_SUCCESS);
+	ck_assert_uint_eq(worker_info[5], 5);
+	ck_assert_uint_eq(wsk_cq_ready(worker_cq), 0);
+	/* The server accepted that connection and got "ping". */
+	ck_assert_ptr_nonnull(so);
+	e = reap_one();
+	ck_assert_uint_eq(e.user_data, 60);
+	ck_assert_uint_eq(e.information, 4);
+	ck_assert(memcmp(in, "ping", 4) == 0);
+	close_sock(so);
+	close_sock(lis);
+	wsk_cq_free(worker_cq);
+}
+END_TEST
+
+/* The submission ring holds max_requests entries; beyond, the submitter
+ * is told to retry; a bad sqe is refused at once. */
+START_TEST(test_submit_ring_full_and_bad_sqe)
+{
+	struct wsk_sqe q;
+	unsigned i;
+
+	memset(&q, 0, sizeof(q));
+	q.req = rq(7);
+	q.op = WSK_OP_COUNT;
+	ck_assert_int_eq(wsk_client_submit(wc, &q), STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(wsk_client_submit(wc, NULL), STATUS_INVALID_PARAMETER);
+	q.op = WSK_OP_LISTEN;	/* on a NULL socket: refused on the shard */
+	for (i = 0; i < 64; i++)
+		ck_assert_int_eq(wsk_client_submit(wc, &q), STATUS_PENDING);
+	ck_assert_int_eq(wsk_client_submit(wc, &q),
+			 STATUS_INSUFFICIENT_RESOURCES);
+	expect_nothing_posted();
+	wsk_client_poll(wc);
+	ck_assert_uint_eq(wsk_cq_ready(cq), 64);
+	for (i = 0; i < 64; i++) {
+		struct wsk_completion c = reap_first();
+
+		ck_assert_int_eq(c.status, STATUS_INVALID_PARAMETER);
+	}
+	ck_assert_int_eq(wsk_client_submit(wc, &q), STATUS_PENDING);
+	wsk_client_poll(wc);
+	ck_assert_uint_eq(reap_one().user_data, 7);
+}
+END_TEST
+
+static Suite *
+wsk_api2_suite(void)
+{
+	Suite *s = suite_create("wsk_api2");
+	TCase *acc = tcase_create("accept");
+	TCase *ev = tcase_create("events");
+	TCase *dis = tcase_create("disconnect_release_socket_connect");
+	TCase *rcv = tcase_create("receive_flags");
+	TCase *sub = tcase_create("submission");
+
+	tcase_add_checked_fixture(acc, setup, teardown);
+	tcase_add_test(acc, test_accept_completes_with_new_socket_and_addresses);
+	tcase_add_test(acc, test_listen_socket_listens_from_bind_and_accept_succeeds_at_once);
+	tcase_add_test(acc, test_accept_conformance_flags_category_state_null_and_after_close);
+	tcase_add_test(acc, test_close_listener_cancels_pending_accepts_before_close);
+	tcase_add_test(acc, test_queued_accept_beats_accept_event);
+	tcase_add_test(acc, test_accept_event_socket_inherits_receive_event);
+	tcase_add_test(acc, test_accept_event_request_not_accepted_resets_connection);
+	suite_add_tcase(s, acc);
+
+	tcase_add_checked_fixture(ev, setup, teardown);
+	tcase_add_test(ev, test_event_mask_conformance);
+	tcase_add_test(ev, test_events_start_disabled_and_enabling_indicates_waiting_data);
+	tcase_add_test(ev, test_data_not_accepted_stops_events_until_a_receive);
+	tcase_add_test(ev, test_partial_accept_then_zero_length_receive_reenables_event);
+	tcase_add_test(ev, test_queued_receive_beats_receive_event);
+	tcase_add_test(ev, test_disconnect_event_graceful_then_abortive_on_reset);
+	tcase_add_test(ev, test_send_backlog_event_reports_send_buffer_once);
+	suite_add_tcase(s, ev);
+
+	tcase_add_checked_fixture(dis, setup, teardown);
+	tcase_add_test(dis, test_graceful_disconnect_sends_buffer_then_fin_and_still_receives);
+	tcase_add_test(dis, test_abortive_disconnect_cancels_sends_and_resets_peer);
+	tcase_add_test(dis, test_disconnect_on_unconnected_or_wrong_category_refused);
+	tcase_add_test(dis, test_release_validates_its_list);
+	tcase_add_test(dis, test_socket_connect_completes_with_connected_socket);
+	suite_add_tcase(s, dis);
+
+	tcase_add_checked_fixture(rcv, setup, teardown);
+	tcase_add_test(rcv, test_receive_flags_conformance);
+	tcase_add_test(rcv, test_waitall_completes_when_full_or_at_fin);
+	tcase_add_test(rcv, test_drain_discards_until_fin);
+	suite_add_tcase(s, rcv);
+
+	tcase_add_checked_fixture(sub, setup, teardown);
+	tcase_add_test(sub, test_submission_from_a_second_thread_runs_on_the_shard);
+	tcase_add_test(sub, test_submit_ring_full_and_bad_sqe);
+	suite_add_tcase(s, sub);
+	return s;
+}
+
+int
+main(void)
+{
+	return test_run_suite(wsk_api2_suite()) == 0 ? EXIT_SUCCESS
+						      : EXIT_FAILURE;
+}

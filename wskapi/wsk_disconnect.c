@@ -1,0 +1,155 @@
+/*
+ * Disconnect (graceful and abortive) and the send-backlog event.
+ *
+ * A graceful disconnect's buffer goes out after the queued sends
+ * (wsk_sock_push() takes it last), then the FIN. The request completes
+ * when the FIN is acknowledged: the connection is then in FIN_WAIT_2,
+ * TIME_WAIT or CLOSED. The engine raises no upcall for an ACK that covers
+ * only the FIN, so besides the upcalls, wsk_client_poll() looks at every
+ * socket on the client's disconnecting list.
+ */
+#include <stdbool.h>
+
+#include "tcp.h"
+#include "wsk.h"
+#include "wsk_internal.h"
+
+void
+wsk_disconnect_unlink(struct wsk_sock *so)
+{
+	struct wsk_sock **pp;
+
+	if (!so->disc_linked)
+		return;
+	for (pp = &so->client->disconnecting; *pp != NULL;
+	     pp = &(*pp)->disc_next) {
+		if (*pp == so) {
+			*pp = so->disc_next;
+			break;
+		}
+	}
+	so->disc_next = NULL;
+	so->disc_linked = false;
+}
+
+void
+wsk_disconnect_progress(struct wsk_sock *so)
+{
+	struct wsk_req *r = so->disconnect_req;
+	enum tcp_state st;
+
+	if (r == NULL || so->conn == NULL)
+		return;
+	if (!so->fin_queued) {
+		if (so->stage_head != NULL || so->push_cursor != NULL ||
+		    r->left > 0)
+			return;
+		so->fin_queued = true;
+		tcp_shutdown(so->conn);
+		/* Upcalls run by tcp_shutdown() may have finished it. */
+		if (so->disconnect_req != r || so->conn == NULL)
+			return;
+	}
+	st = tcp_conn_state(so->conn);
+	if (st != TCPS_FIN_WAIT_2 && st != TCPS_TIME_WAIT && st != TCPS_CLOSED)
+		return;
+	so->disconnect_req = NULL;
+	wsk_disconnect_unlink(so);
+	req_complete(so->client, r, STATUS_SUCCESS, r->length);
+}
+
+/* Abortive: cancel sends and a graceful disconnect, reset, done. */
+static NTSTATUS
+disconnect_abortive(struct wsk_sock *so, const struct wsk_request *req)
+{
+	struct wsk_client *c = so->client;
+	struct wsk_req *r;
+
+	if (!wsk_cq_reserve(req->cq))
+		return STATUS_INSUFFICIENT_RESOURCES;
+	while ((r = rq_pop(&so->sends)) != NULL)
+		req_complete(c, r, STATUS_CANCELLED, 0);
+	so->push_cursor = NULL;
+	if (so->disconnect_req != NULL) {
+		r = so->disconnect_req;
+		so->disconnect_req = NULL;
+		wsk_disconnect_unlink(so);
+		req_complete(c, r, STATUS_CANCELLED, 0);
+	}
+	/* The closed(ABORTED) upcall fails the receives and marks the
+	 * socket dead (at once, or when the upcall we are inside ends). */
+	tcp_abort(so->conn);
+	wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS, 0, 0);
+	return STATUS_SUCCESS;
+}
+
+NTSTATUS
+wsk_call_disconnect(WSK_SOCKET *s, const WSK_BUF *buf, uint32_t flags,
+		    const struct wsk_request *req)
+{
+	struct wsk_sock *so = sock_of(s);
+	struct wsk_req *r;
+	bool dead;
+	NTSTATUS st;
+
+	st = sock_check(so, req, CATS_CONN, &dead);
+	if (st != STATUS_SUCCESS || dead)
+		return st;
+	if (flags & ~WSK_FLAG_ABORTIVE)
+		return STATUS_NOT_SUPPORTED;
+	if ((flags & WSK_FLAG_ABORTIVE) && buf != NULL)
+		return STATUS_INVALID_PARAMETER;
+	if (buf != NULL && !buf_valid(buf))
+		return STATUS_INVALID_PARAMETER;
+	if (so->state != SOCK_CONNECTED || so->conn == NULL)
+		return STATUS_INVALID_DEVICE_STATE;
+	if (flags & WSK_FLAG_ABORTIVE)
+		return disconnect_abortive(so, req);
+	if (so->shut_wr)
+		return STATUS_INVALID_DEVICE_STATE;
+	r = req_accept(so->client, req);
+	if (r == NULL)
+		return STATUS_INSUFFICIENT_RESOURCES;
+	if (buf != NULL && buf->length > 0) {
+		cursor_init(r, buf);
+		so->snd_total += buf->length;
+		r->end = so->snd_total;
+	}
+	so->shut_wr = true;
+	so->disconnect_req = r;
+	so->disc_next = so->client->disconnecting;
+	so->client->disconnecting = so;
+	so->disc_linked = true;
+	wsk_sock_push(so);
+	wsk_disconnect_progress(so);
+	return STATUS_PENDING;
+}
+
+/* --- send backlog event ------------------------------------------------------ */
+
+void
+wsk_event_send_backlog(struct wsk_sock *so)
+{
+	PFN_WSK_SEND_BACKLOG_EVENT cb = NULL;
+	size_t ideal;
+
+	if (!(so->events & WSK_EVENT_SEND_BACKLOG) || so->client_dispatch ==
+	    NULL || so->state != SOCK_CONNECTED || so->conn == NULL ||
+	    so->shut_wr)
+		return;
+	if (so->category == WSK_FLAG_STREAM_SOCKET)
+		cb = ((const WSK_CLIENT_STREAM_DISPATCH *)
+		      so->client_dispatch)->send_backlog_event;
+	else if (so->category == WSK_FLAG_CONNECTION_SOCKET)
+		cb = ((const WSK_CLIENT_CONNECTION_DISPATCH *)
+		      so->client_dispatch)->send_backlog_event;
+	if (cb == NULL)
+		return;
+	/* The send buffer: what keeps the connection busy without the
+	 * application waiting on it. */
+	ideal = (size_t)tcp_snd_space(so->conn) + tcp_snd_queued(so->conn);
+	if (ideal == so->backlog_reported)
+		return;
+	so->backlog_reported = ideal;
+	cb(so->context, ideal);
+}

@@ -1,0 +1,406 @@
+/*
+ * wskapi internals shared by wsk_socket.c (client, sockets, connect,
+ * send, upcalls), wsk_listen.c (listen, accept, the accept event),
+ * wsk_recv.c (receive, the receive event, release), wsk_disconnect.c
+ * (disconnect, the disconnect and send-backlog events) and wsk_submit.c
+ * (the submission ring). Not for applications: they include wsk.h.
+ *
+ * The small request and address helpers are static inline here so that
+ * every file shares one definition without exporting unprefixed names.
+ */
+#ifndef WSKDP_WSK_INTERNAL_H
+#define WSKDP_WSK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "tcp.h"
+#include "wsk.h"
+
+enum sock_state {
+	SOCK_FREE,		/* in the pool */
+	SOCK_OPEN,		/* created, maybe bound */
+	SOCK_LISTENING,
+	SOCK_CONNECTING,	/* connect accepted, handshake not done */
+	SOCK_CONNECTED,		/* handshake done */
+	SOCK_DEAD,		/* the connection failed: FILE_FORCED_CLOSED */
+};
+
+/* An accepted request waiting for its completion. */
+struct wsk_req {
+	struct wsk_cq *cq;
+	uint64_t user_data;
+	struct wsk_req *next;
+	/* send/receive: the part of the user buffer not yet handled. */
+	struct wsk_mdl *mdl;
+	size_t offset;
+	size_t left;
+	size_t length;		/* the whole buffer */
+	uint64_t end;		/* send/connect_ex: stream position to ack */
+	uint32_t flags;		/* receive: WSK_FLAG_WAITALL / DRAIN */
+	size_t done;		/* receive: bytes copied or drained so far */
+	/* socket_connect: the completion carries the socket, and a failed
+	 * connect frees it (the application never saw it). */
+	bool info_socket;
+	/* accept: where the new socket's addresses go, and what it gets. */
+	struct sockaddr *out_local;
+	struct sockaddr *out_remote;
+	void *accept_context;
+	const WSK_CLIENT_CONNECTION_DISPATCH *accept_dispatch;
+};
+
+struct req_queue {
+	struct wsk_req *head, *tail;
+};
+
+struct wsk_sock {
+	WSK_SOCKET pub;			/* first: WSK_SOCKET * converts */
+	struct wsk_client *client;
+	enum sock_state state;
+	uint32_t category;
+	bool bound;
+	bool reuseaddr;
+	bool nodelay;
+	bool fastopen;
+	uint32_t fastopen_value;	/* TCP_FASTOPEN as set: a listener's max pending */
+	rte_be32_t laddr;
+	rte_be16_t lport;
+	rte_be32_t raddr;
+	rte_be16_t rport;
+	void *context;
+	struct tcp_conn *conn;
+	struct tcp_listener *listener;
+	struct wsk_req *connect_req;
+	/* connect_ex bytes copied at the call, waiting for the handshake
+	 * (tcp_send() takes data only once synchronized). */
+	struct rte_mbuf *stage_head, *stage_tail;
+	uint64_t snd_total;		/* stream position after every request */
+	uint64_t snd_acked;		/* bytes acknowledged */
+	struct req_queue sends;		/* first not fully pushed: push_cursor */
+	struct wsk_req *push_cursor;
+	struct req_queue recvs;
+
+	/* Events: the client dispatch given at creation (a
+	 * WSK_CLIENT_{LISTEN,CONNECTION,STREAM}_DISPATCH as the category
+	 * says) and the WSK_EVENT_* bits enabled on it. */
+	const void *client_dispatch;
+	uint32_t events;
+	/* The receive event stopped (DATA_NOT_ACCEPTED or a partial accept)
+	 * until the next receive call. */
+	bool recv_event_paused;
+	/* Bytes taken from the connection for a receive event and not
+	 * accepted: receives read them before the connection's. */
+	struct rte_mbuf *held_head, *held_tail;
+	uint32_t held_bytes;
+	bool disconnect_indicated;	/* the disconnect event ran */
+	size_t backlog_reported;	/* last ideal send backlog indicated */
+
+	struct req_queue accepts;	/* queued accept requests */
+
+	/* Graceful disconnect: requested (no sends after it), FIN handed to
+	 * TCP, and the request waiting for our FIN to be acknowledged. */
+	bool shut_wr;
+	bool fin_queued;
+	struct wsk_req *disconnect_req;
+	struct wsk_sock *disc_next;	/* client's list of such sockets */
+	bool disc_linked;		/* on that list */
+};
+
+struct wsk_sqe_slot;
+
+/* Submissions run per poll, so a flood from other threads cannot starve
+ * the shard's packets. */
+#define WSK_SUBMIT_BURST	64u
+
+struct wsk_client {
+	struct shard *shard;
+	uint16_t port_index;
+	unsigned nb_sockets;
+	struct wsk_sock *sockets;
+	/* Free sockets, a FIFO of indices, so a closed slot is reused as late
+	 * as possible and a call on a closed socket is caught meanwhile. */
+	uint32_t *free_fifo;
+	unsigned free_head, free_count;
+	struct wsk_req *reqs;
+	struct wsk_req *free_reqs;
+	uint16_t next_ephemeral;	/* host order */
+	/* Where receive events copy indicated bytes (valid during the
+	 * callback only). */
+	uint8_t *indication_buf;
+	/* Sockets whose graceful disconnect waits for the FIN's ACK (which
+	 * raises no upcall: wsk_client_poll() looks). */
+	struct wsk_sock *disconnecting;
+	/* Submission ring (wsk_submit.c): slots handed from the free ring to
+	 * a submitter, filled, and queued on the submit ring (MP/SC). */
+	struct rte_ring *sq_free;
+	struct rte_ring *sq_submit;
+	struct wsk_sqe_slot *sq_slots;
+	/* Dequeued, waiting for completion room, oldest first. */
+	struct wsk_sqe_slot *sq_stalled[WSK_SUBMIT_BURST];
+	unsigned sq_nstalled;
+};
+
+/* Receive-event scratch buffer size (bytes indicated per callback). */
+#define WSK_INDICATION_MAX	16384u
+
+/* Category bits: 1 << flag bit, bit 0 standing for basic. */
+#define CAT_BIT(flag)	(1u << ((flag) == 0 ? 0 : __builtin_ctz(flag) + 1))
+#define CATS_ALL	(CAT_BIT(WSK_FLAG_BASIC_SOCKET) |		\
+			 CAT_BIT(WSK_FLAG_LISTEN_SOCKET) |		\
+			 CAT_BIT(WSK_FLAG_CONNECTION_SOCKET) |		\
+			 CAT_BIT(WSK_FLAG_STREAM_SOCKET))
+#define CATS_CONN	(CAT_BIT(WSK_FLAG_CONNECTION_SOCKET) |		\
+			 CAT_BIT(WSK_FLAG_STREAM_SOCKET))
+#define CATS_LISTEN	(CAT_BIT(WSK_FLAG_LISTEN_SOCKET) |		\
+			 CAT_BIT(WSK_FLAG_STREAM_SOCKET))
+#define CATS_BINDABLE	(CATS_CONN | CAT_BIT(WSK_FLAG_LISTEN_SOCKET))
+
+static inline struct wsk_sock *
+sock_of(WSK_SOCKET *s)
+{
+	return (struct wsk_sock *)s;
+}
+
+/* --- requests and completions ------------------------------------------ */
+
+static inline bool
+req_valid(const struct wsk_request *req)
+{
+	return req != NULL && req->cq != NULL;
+}
+
+/* Accept a request: reserve its completion and take a record. NULL: no
+ * room in the ring or the pool, nothing held. */
+static inline struct wsk_req *
+req_accept(struct wsk_client *c, const struct wsk_request *req)
+{
+	struct wsk_req *r = c->free_reqs;
+
+	if (r == NULL || !wsk_cq_reserve(req->cq))
+		return NULL;
+	c->free_reqs = r->next;
+	memset(r, 0, sizeof(*r));
+	r->cq = req->cq;
+	r->user_data = req->user_data;
+	return r;
+}
+
+/* Undo req_accept() for a request that was refused after all. */
+static inline void
+req_refuse(struct wsk_client *c, struct wsk_req *r)
+{
+	wsk_cq_unreserve(r->cq);
+	r->next = c->free_reqs;
+	c->free_reqs = r;
+}
+
+static inline void
+req_complete(struct wsk_client *c, struct wsk_req *r, NTSTATUS status,
+	     uint64_t information)
+{
+	wsk_cq_post(r->cq, r->user_data, status, information, 0);
+	r->next = c->free_reqs;
+	c->free_reqs = r;
+}
+
+/* A call done at once: post its completion now and return its status.
+ * STATUS_INSUFFICIENT_RESOURCES (and nothing posted) without room. */
+static inline NTSTATUS
+complete_now(const struct wsk_request *req, NTSTATUS status,
+	     uint64_t information)
+{
+	if (!wsk_cq_reserve(req->cq))
+		return STATUS_INSUFFICIENT_RESOURCES;
+	wsk_cq_post(req->cq, req->user_data, status, information, 0);
+	return status;
+}
+
+static inline void
+rq_push(struct req_queue *q, struct wsk_req *r)
+{
+	r->next = NULL;
+	if (q->tail != NULL)
+		q->tail->next = r;
+	else
+		q->head = r;
+	q->tail = r;
+}
+
+static inline struct wsk_req *
+rq_pop(struct req_queue *q)
+{
+	struct wsk_req *r = q->head;
+
+	if (r != NULL) {
+		q->head = r->next;
+		if (q->head == NULL)
+			q->tail = NULL;
+	}
+	return r;
+}
+
+/*
+ * The checks every call but close_socket starts with. Returns
+ * STATUS_SUCCESS to go on; STATUS_INVALID_PARAMETER (no socket, a closed
+ * one, no request); STATUS_INVALID_DEVICE_STATE (category not in
+ * 'categories', a mask of CAT_BIT()s); or, for a dead socket, what
+ * complete_now() gives for STATUS_FILE_FORCED_CLOSED (the request
+ * completes with it) with *dead set.
+ */
+static inline NTSTATUS
+sock_check(struct wsk_sock *so, const struct wsk_request *req,
+	   unsigned categories, bool *dead)
+{
+	*dead = false;
+	if (so == NULL || so->state == SOCK_FREE || !req_valid(req))
+		return STATUS_INVALID_PARAMETER;
+	if (!(CAT_BIT(so->category) & categories))
+		return STATUS_INVALID_DEVICE_STATE;
+	if (so->state == SOCK_DEAD) {
+		*dead = true;
+		return complete_now(req, STATUS_FILE_FORCED_CLOSED, 0);
+	}
+	return STATUS_SUCCESS;
+}
+
+/* --- addresses and buffers ----------------------------------------------- */
+
+/* Parse a sockaddr_in. STATUS_INVALID_PARAMETER for NULL,
+ * STATUS_INVALID_ADDRESS_COMPONENT for another family. */
+static inline NTSTATUS
+addr_parse(const struct sockaddr *sa, rte_be32_t *ip, rte_be16_t *port)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+	if (sa == NULL)
+		return STATUS_INVALID_PARAMETER;
+	if (sin->sin_family != AF_INET)
+		return STATUS_INVALID_ADDRESS_COMPONENT;
+	*ip = sin->sin_addr.s_addr;
+	*port = sin->sin_port;
+	return STATUS_SUCCESS;
+}
+
+static inline void
+addr_write(struct sockaddr *out, rte_be32_t ip, rte_be16_t port)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)out;
+
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = ip;
+	sin->sin_port = port;
+}
+
+/* Does the chain hold offset + length bytes, with offset inside the first
+ * segment? */
+static inline bool
+buf_valid(const WSK_BUF *b)
+{
+	const struct wsk_mdl *m = b->mdl;
+	size_t need;
+
+	if (b->length == 0)
+		return m == NULL || b->offset <= m->len;
+	if (m == NULL || b->offset > m->len)
+		return false;
+	need = b->offset + b->length;
+	for (; m != NULL; m = m->next) {
+		if (m->len >= need)
+			return true;
+		need -= m->len;
+	}
+	return false;
+}
+
+/* Step a buffer cursor forward by n bytes. */
+static inline void
+cursor_skip(struct wsk_req *r, size_t n)
+{
+	r->left -= n;
+	r->offset += n;
+	while (r->mdl != NULL && r->offset >= r->mdl->len && r->left > 0) {
+		r->offset -= r->mdl->len;
+		r->mdl = r->mdl->next;
+	}
+}
+
+/* Point r's cursor at the whole of b. */
+static inline void
+cursor_init(struct wsk_req *r, const WSK_BUF *b)
+{
+	r->mdl = b->mdl;
+	r->offset = b->offset;
+	r->left = b->length;
+	r->length = b->length;
+	cursor_skip(r, 0);
+}
+
+/* --- across files ---------------------------------------------------------- */
+
+/* wsk_socket.c */
+
+/* Take a socket from the pool for category 'flags' (no completion): NULL
+ * when the pool is empty. */
+struct wsk_sock *wsk_sock_alloc(struct wsk_client *c, uint32_t flags,
+				void *context, const void *client_dispatch);
+/* Give a socket back to the pool (engine objects already detached). */
+void wsk_sock_free(struct wsk_sock *so);
+/* Complete every pending request of the socket with 'status'. */
+void wsk_sock_fail_pending(struct wsk_sock *so, NTSTATUS status);
+/* Drop the socket's engine objects without telling anyone. */
+void wsk_sock_detach(struct wsk_sock *so);
+/* Hand the connection staged and queued send bytes. */
+void wsk_sock_push(struct wsk_sock *so);
+/* Complete the connect and the sends whose bytes are acknowledged. */
+void wsk_sock_complete_acked(struct wsk_sock *so);
+/* Check and take a local address (the part of bind that posts nothing):
+ * statuses as bind's. */
+NTSTATUS wsk_sock_bind(struct wsk_sock *so, rte_be32_t ip, rte_be16_t port);
+/* The connection-or-stream table for an accepted socket. */
+const void *wsk_provider_dispatch(uint32_t category);
+
+/* wsk_listen.c (wsk_call_*: the dispatch tables' implementations) */
+void wsk_listen_accept_ready(struct tcp_listener *l);
+NTSTATUS wsk_listen_start(struct wsk_sock *so);
+/* Run queued accepts, then (events) the accept event, over waiting
+ * connections. */
+void wsk_listen_serve(struct wsk_sock *so, bool events);
+NTSTATUS wsk_call_accept(WSK_SOCKET *s, uint32_t flags, void *accept_context,
+			 const WSK_CLIENT_CONNECTION_DISPATCH *accept_dispatch,
+			 struct sockaddr *local, struct sockaddr *remote,
+			 const struct wsk_request *req);
+NTSTATUS wsk_call_listen(WSK_SOCKET *s, const struct wsk_request *req);
+
+/* wsk_recv.c */
+NTSTATUS wsk_call_receive(WSK_SOCKET *s, const WSK_BUF *buf, uint32_t flags,
+			  const struct wsk_request *req);
+NTSTATUS wsk_call_release(WSK_SOCKET *s, struct wsk_data_indication *list);
+/* Serve queued receives, then the receive event, then the disconnect
+ * event, from what the connection holds. */
+void wsk_recv_serve(struct wsk_sock *so);
+/* Drop held bytes (close). */
+void wsk_recv_held_free(struct wsk_sock *so);
+
+/* wsk_disconnect.c */
+NTSTATUS wsk_call_disconnect(WSK_SOCKET *s, const WSK_BUF *buf,
+			     uint32_t flags, const struct wsk_request *req);
+/* After sends were pushed or acknowledged: queue the FIN once the sends
+ * are all handed over, and complete the disconnect once it is acked. */
+void wsk_disconnect_progress(struct wsk_sock *so);
+/* Take the socket off the client's disconnecting list. */
+void wsk_disconnect_unlink(struct wsk_sock *so);
+/* The peer closed or reset: the disconnect event, if enabled. */
+void wsk_event_disconnect(struct wsk_sock *so, bool abortive);
+/* The send-backlog event, if enabled and the ideal size changed. */
+void wsk_event_send_backlog(struct wsk_sock *so);
+
+/* wsk_submit.c */
+int wsk_submit_init(struct wsk_client *c, unsigned entries);
+void wsk_submit_fini(struct wsk_client *c);
+void wsk_submit_drain(struct wsk_client *c);
+
+#endif
