@@ -61,6 +61,7 @@ struct side_state {
 	int64_t isn_offset;
 	uint64_t syn_timestamp_ns;
 	bool fin;
+	uint64_t fin_timestamp_ns;	/* first FIN */
 	bool rst;
 	uint64_t packets;
 	uint64_t data_packets;
@@ -490,8 +491,10 @@ add_packet(struct replay_capture *cap, const struct packet *pkt,
 		/* SYN data starts after the SYN's own sequence number. */
 		offset++;
 	}
-	if (pkt->flags & TCP_FIN)
+	if ((pkt->flags & TCP_FIN) && !s->fin) {
 		s->fin = true;
+		s->fin_timestamp_ns = pkt->timestamp_ns;
+	}
 	if (pkt->wire == 0)
 		return 0;
 	s->data_packets++;
@@ -638,6 +641,7 @@ flow_finish(struct replay_capture *cap, struct flow *f, char *err,
 		st->syn_seen = s->syn || s->synack;
 		st->isn = s->isn;
 		st->fin_seen = s->fin;
+		st->fin_timestamp_ns = s->fin_timestamp_ns;
 		st->rst_seen = s->rst;
 		st->packets = s->packets;
 		st->data_packets = s->data_packets;

@@ -126,6 +126,7 @@ struct replay_stream {
 	uint32_t isn;			/* initial sequence number, if syn_seen */
 	bool syn_seen;			/* this side's SYN is in the capture */
 	bool fin_seen;
+	uint64_t fin_timestamp_ns;	/* capture time of its first FIN, if fin_seen */
 	bool rst_seen;			/* this side sent a RST */
 	uint64_t packets;		/* TCP packets this side sent */
 	uint64_t data_packets;		/* of which carried payload */
