@@ -34,6 +34,9 @@ enum value_type {
 	TYPE_CHOICE,
 	TYPE_BOOL,
 	TYPE_PATH,
+	TYPE_IFADDRS,
+	TYPE_IPV4,
+	TYPE_MAC,
 };
 
 struct option_desc {
@@ -85,6 +88,24 @@ static const struct option_desc options[] = {
 	  "FILE", "write the per-second timeline as CSV (- for standard output)" },
 	{ "capture", SECTION_COMMON, TYPE_PATH, FIELD(capture_path), 0, 0, NULL,
 	  NULL, "FILE", "write the packets sent and received to a pcap file" },
+	{ "time-wait", SECTION_COMMON, TYPE_DURATION, FIELD(time_wait_ms), 0,
+	  240000, NULL, "60s", "TIME",
+	  "TCP TIME_WAIT length (a 4-tuple is reused only after it)" },
+	{ "max-conns", SECTION_COMMON, TYPE_NUMBER, FIELD(max_conns), 64,
+	  4194304, NULL, "16384", "N",
+	  "TCP connections per shard, TIME_WAIT ones included" },
+	{ "ip", SECTION_COMMON, TYPE_IFADDRS, FIELD(ip), 0, 0, NULL, NULL,
+	  "ADDR/PREFIX[,...]", "addresses of the port (needed on a port)" },
+	{ "gateway", SECTION_COMMON, TYPE_IPV4, FIELD(gateway), 0, 0, NULL, NULL,
+	  "ADDR", "default gateway of the port" },
+	{ "mtu", SECTION_COMMON, TYPE_NUMBER, FIELD(mtu), 576, 9000, NULL, "1500",
+	  "N", "MTU of the port (embedded: of the in-memory link)" },
+	{ "vlan", SECTION_COMMON, TYPE_NUMBER, FIELD(vlan), 1, 4094, NULL, NULL,
+	  "ID", "802.1Q VLAN id of the port (default: untagged)" },
+	{ "mac", SECTION_COMMON, TYPE_MAC, FIELD(mac), 0, 0, NULL, NULL, "MAC",
+	  "use this MAC instead of the port's own (net_ring, net_pcap, ...)" },
+	{ "port", SECTION_COMMON, TYPE_NUMBER, FIELD(port), 0, 65535,
+	  NULL, "0", "N", "DPDK port id to run on" },
 
 	{ "local-addrs", SECTION_CLIENT, TYPE_ADDRESSES, FIELD(client.local_addrs),
 	  0, 0, NULL, NULL, "ADDRS", "source addresses (default: the port's)" },
@@ -119,6 +140,9 @@ static const struct option_desc options[] = {
 
 	{ "listen-ports", SECTION_SERVER, TYPE_PORTS, FIELD(server.listen_ports), 0,
 	  0, NULL, "8080", "PORTS", "ports to listen on" },
+	{ "request-bytes", SECTION_SERVER, TYPE_SIZE, FIELD(server.request_bytes),
+	  1, GIB, NULL, "100", "SIZE",
+	  "answer once every this many bytes received (embedded: the client's request size)" },
 	{ "reply-size", SECTION_SERVER, TYPE_SIZE, FIELD(server.reply_size), 0, GIB,
 	  NULL, "100", "SIZE",
 	  "bytes of response to each request (embedded: the client's --response-size)" },
@@ -341,6 +365,69 @@ parse_ports(const char *s, struct gen_port_range *out)
 	return true;
 }
 
+/* ADDR/PREFIX[,ADDR/PREFIX...]; no prefix means /32. */
+static bool
+parse_ifaddrs(const char *s, struct gen_ifaddrs *out)
+{
+	struct gen_ifaddrs v = { 0 };
+
+	for (;;) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma != NULL ? (size_t)(comma - s) : strlen(s);
+		const char *slash = memchr(s, '/', len);
+		struct gen_ifaddr *a = &v.a[v.n];
+		uint64_t prefix = 32;
+
+		if (v.n == GEN_MAX_IFADDRS)
+			return false;
+		if (slash != NULL) {
+			char digits[4];
+			size_t n = len - (size_t)(slash - s) - 1;
+
+			if (n == 0 || n >= sizeof(digits))
+				return false;
+			memcpy(digits, slash + 1, n);
+			digits[n] = '\0';
+			if (!parse_number(digits, &prefix) || prefix > 32)
+				return false;
+			len = (size_t)(slash - s);
+		}
+		if (!parse_ipv4(s, len, &a->ip) || a->ip == 0)
+			return false;
+		a->prefix = (uint8_t)prefix;
+		v.n++;
+		if (comma == NULL)
+			break;
+		s = comma + 1;
+	}
+	*out = v;
+	return true;
+}
+
+/* A unicast, non-zero MAC: the port would drop its own traffic otherwise. */
+static bool
+parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned b[6];
+	char tail;
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5], &tail) != 6)
+		return false;
+	for (int i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)s[i * 3]) ||
+		    !isxdigit((unsigned char)s[i * 3 + 1]) ||
+		    (i < 5 && s[i * 3 + 2] != ':'))
+			return false;
+	}
+	if ((b[0] & 1) != 0 || (b[0] | b[1] | b[2] | b[3] | b[4] | b[5]) == 0)
+		return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return true;
+}
+
 static bool
 parse_bool(const char *s, bool *out)
 {
@@ -435,6 +522,16 @@ describe_accepted(const struct option_desc *o, char *buf, size_t len)
 	case TYPE_PATH:
 		snprintf(buf, len, "a path of 1 to %d characters", GEN_PATH_LEN - 1);
 		break;
+	case TYPE_IFADDRS:
+		snprintf(buf, len, "a list of up to %d IPv4 addresses with an optional /prefix (0..32)",
+			 GEN_MAX_IFADDRS);
+		break;
+	case TYPE_IPV4:
+		snprintf(buf, len, "an IPv4 address");
+		break;
+	case TYPE_MAC:
+		snprintf(buf, len, "a unicast MAC address (xx:xx:xx:xx:xx:xx)");
+		break;
 	}
 }
 
@@ -501,6 +598,30 @@ set_option(struct gen_config *cfg, const struct option_desc *o,
 		if (ok)
 			strcpy(field, value);
 		break;
+	case TYPE_IFADDRS: {
+		struct gen_ifaddrs a;
+
+		ok = parse_ifaddrs(value, &a);
+		if (ok)
+			*(struct gen_ifaddrs *)field = a;
+		break;
+	}
+	case TYPE_IPV4: {
+		uint32_t ip;
+
+		ok = parse_ipv4(value, strlen(value), &ip) && ip != 0;
+		if (ok)
+			*(uint32_t *)field = ip;
+		break;
+	}
+	case TYPE_MAC: {
+		uint8_t mac[6];
+
+		ok = parse_mac(value, mac);
+		if (ok)
+			memcpy(field, mac, sizeof(mac));
+		break;
+	}
 	}
 	if (!ok) {
 		describe_accepted(o, accepted, sizeof(accepted));
@@ -804,6 +925,28 @@ gen_config_validate(struct gen_config *cfg, char *err, size_t errlen)
 	}
 	if (cfg->mode == GEN_MODE_CLIENT && cfg->client.servers.n == 0)
 		REFUSE("--mode client needs --servers");
+	if (GIVEN("gateway") && cfg->ip.n == 0)
+		REFUSE("--gateway needs an --ip");
+	if (cfg->mode == GEN_MODE_EMBEDDED) {
+		static const char *const port_only[] = {
+			"ip", "gateway", "vlan", "mac", "port",
+		};
+
+		for (size_t i = 0; i < sizeof(port_only) / sizeof(port_only[0]); i++)
+			if (GIVEN(port_only[i]))
+				REFUSE("--%s sets up a port: the embedded run makes its own in-memory link (use --mode client or server)",
+				       port_only[i]);
+		/* net_ring has no RSS to spread one side over several queues. */
+		if (cfg->shards > 1)
+			REFUSE("--shards %" PRIu64 ": the embedded run has one client and one server shard",
+			       cfg->shards);
+		if (GIVEN("request-bytes") && !cfg->client.bulk &&
+		    !GIVEN("request-file") &&
+		    cfg->server.request_bytes != cfg->client.request_size)
+			REFUSE("--request-bytes (%" PRIu64 ") must equal --request-size (%" PRIu64
+			       ") in embedded mode", cfg->server.request_bytes,
+			       cfg->client.request_size);
+	}
 	if (cfg->mode == GEN_MODE_EMBEDDED) {
 		/* The embedded run wires both sides itself: the client must
 		 * be able to finish what it waits for. */
@@ -837,6 +980,16 @@ gen_config_validate(struct gen_config *cfg, char *err, size_t errlen)
 			cfg->server.reply_size = cfg->client.response_size;
 		if (cfg->client.until_close)
 			cfg->server.close_first = true;
+		/* In memory nothing is lost, duplicated or delayed, so no old
+		 * segment can reach a reused 4-tuple: the client may reuse
+		 * it as soon as it closed. */
+		if (!GIVEN("time-wait"))
+			cfg->time_wait_ms = 0;
+		if (!GIVEN("request-bytes") && cfg->client.request_size > 0)
+			cfg->server.request_bytes = cfg->client.request_size;
+		/* Bulk streams without waiting for answers. */
+		if (cfg->client.bulk)
+			cfg->server.reply_size = 0;
 	}
 #undef GIVEN
 #undef REFUSE
@@ -881,6 +1034,15 @@ type_hint(const struct option_desc *o, char *buf, size_t len)
 		break;
 	case TYPE_PATH:
 		snprintf(buf, len, "a path");
+		break;
+	case TYPE_IFADDRS:
+		snprintf(buf, len, "up to %d, comma-separated", GEN_MAX_IFADDRS);
+		break;
+	case TYPE_IPV4:
+		snprintf(buf, len, "A.B.C.D");
+		break;
+	case TYPE_MAC:
+		snprintf(buf, len, "xx:xx:xx:xx:xx:xx, unicast");
 		break;
 	}
 	return buf;

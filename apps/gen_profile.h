@@ -23,6 +23,10 @@
  *   choice    one of the option's words (graceful|abortive)
  *   yes/no    yes, no, true, false, on, off, 1, 0
  *   path      1 to 255 characters
+ *   ifaddrs   comma-separated ADDR/PREFIX (prefix 0..32, /32 if none),
+ *             up to GEN_MAX_IFADDRS
+ *   ipv4      one IPv4 address, not 0.0.0.0
+ *   mac       a unicast MAC address xx:xx:xx:xx:xx:xx, not all zero
  *
  * Use: gen_config_defaults(), then gen_config_parse_args() (which loads a
  * --profile where it appears, so later options override the file), or
@@ -43,6 +47,7 @@
 #include <stdio.h>
 
 #define GEN_MAX_ADDR_RANGES 8
+#define GEN_MAX_IFADDRS 64	/* the engine's WSKDP_PORT_MAX_ADDRS */
 #define GEN_PATH_LEN 256	/* a path holds up to GEN_PATH_LEN - 1 chars */
 /* Defaults that depend on the mode (applied by gen_config_validate). */
 #define GEN_EMBEDDED_DURATION_MS 3000
@@ -86,6 +91,17 @@ struct gen_port_range {
 	uint16_t last;
 };
 
+/* An address of the port with its prefix, host byte order. */
+struct gen_ifaddr {
+	uint32_t ip;
+	uint8_t prefix;
+};
+
+struct gen_ifaddrs {
+	unsigned n;
+	struct gen_ifaddr a[GEN_MAX_IFADDRS];
+};
+
 struct gen_config {
 	/* [common] */
 	enum gen_mode mode;
@@ -96,6 +112,16 @@ struct gen_config {
 	char json_path[GEN_PATH_LEN];	/* "" when not given */
 	char csv_path[GEN_PATH_LEN];
 	char capture_path[GEN_PATH_LEN];
+	uint64_t time_wait_ms;	/* TCP TIME_WAIT length */
+	uint64_t max_conns;	/* TCP connections per shard, TIME_WAIT included */
+
+	/* [common]: the port (not in embedded mode, which makes its own) */
+	struct gen_ifaddrs ip;
+	uint32_t gateway;	/* host order; 0: none */
+	uint64_t mtu;
+	uint64_t vlan;		/* 0: untagged */
+	uint8_t mac[6];		/* used when given */
+	uint64_t port;		/* DPDK port id */
 
 	/* [client] */
 	struct {
@@ -118,6 +144,7 @@ struct gen_config {
 	/* [server] */
 	struct {
 		struct gen_port_range listen_ports;
+		uint64_t request_bytes;	/* a request is this many bytes */
 		uint64_t reply_size;
 		char reply_file[GEN_PATH_LEN];
 		bool close_first;

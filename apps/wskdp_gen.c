@@ -3,19 +3,27 @@
  *
  *   wskdp-gen [EAL options] -- [options]
  *
- * With ports (a NIC, or a --vdev such as net_af_packet) it starts the
- * engine on them and answers ARP and ping. With no EAL options at all it
- * runs its embedded default: two engines joined by an in-memory net_ring
- * link in one process, no NIC, namespace or hugepages needed, for a few
- * seconds, and prints what it measured.
+ * With no option at all it runs its embedded default: a client shard and a
+ * server shard, two engines joined by an in-memory net_ring link in one
+ * process (on two lcores when the EAL has two, else polled alternately in
+ * one thread), no NIC, namespace or hugepages needed, for 3 seconds of
+ * connect / 100 B request / 100 B response / close, and prints what it
+ * measured. With EAL options and ports it runs as --mode client or
+ * --mode server (the default there) on one port, one shard per lcore.
+ *
+ * Options come from one table (gen_profile.h) shared with profile files;
+ * a bad option exits 2 with a message naming it. The traffic itself is in
+ * gen_client.c and gen_server.c, through wskapi only.
  */
-#include <getopt.h>
-#include <limits.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -23,147 +31,178 @@
 
 #include "app_common.h"
 #include "engine.h"
-#include "net.h"
+#include "gen_profile.h"
+#include "gen_results.h"
+#include "gen_run.h"
+#include "tcp.h"
 
-struct gen_opts {
-	struct port_conf pc;
-	bool have_gateway;
-	uint64_t port;
-	uint64_t duration_s;
-	bool duration_set;
-	bool quiet;
+#define PROG "wskdp-gen"
+
+static volatile bool stop_requested;	/* SIGINT/SIGTERM */
+static volatile bool servers_stop;	/* main tells server loops to end */
+
+static uint8_t pattern[GEN_CHUNK];
+
+struct side {
+	struct engine *eng;
+	struct gen_worker *w;
+	unsigned nb;
+	enum gen_role role;
 };
 
-static volatile bool stop_requested;
-
 static void
-usage(FILE *f, const char *prog)
+usage(FILE *f)
 {
-	fprintf(f,
-"usage: %s [EAL options] -- [options]\n"
-"  With no EAL options, runs the embedded default (in-memory link, no NIC).\n"
-"options:\n"
-"  --ip ADDR/PREFIX    an address of the port (repeatable, up to %d)\n"
-"  --gateway ADDR      default gateway\n"
-"  --mtu N             MTU, 576..9000 (default %d)\n"
-"  --vlan ID           802.1Q VLAN id, 1..4094 (default: untagged)\n"
-"  --mac MAC           use this unicast MAC instead of the port's own\n"
-"                      (net_pcap, net_ring and other virtual ports)\n"
-"  --port N            DPDK port id to use, 0..%d (default 0)\n"
-"  --duration SECONDS  stop after this long, 0..31536000; 0 runs until\n"
-"                      SIGINT/SIGTERM (default 0 on ports, 3 embedded)\n"
-"  --quiet             print nothing but errors\n"
-"  --help              this text\n",
-		prog, WSKDP_PORT_MAX_ADDRS, WSKDP_DEFAULT_MTU, RTE_MAX_ETHPORTS - 1);
+	fprintf(f, "usage: " PROG " [EAL options] -- [options]\n"
+		"  With no options at all: the embedded run (client and server over an\n"
+		"  in-memory link, 3 s, no NIC or hugepages needed). With EAL options and a\n"
+		"  port: --mode server (default there) or --mode client on it.\n");
+	gen_config_usage(f);
 }
 
-/* Returns 0 to run, 1 for --help, -1 on a bad option (message printed). */
+/* Read a whole file for a request or an answer. Returns 0, or -1 with a
+ * message. */
 static int
-parse_options(int argc, char **argv, const char *prog, struct gen_opts *o)
+load_file(const char *opt, const char *path, uint8_t **data, uint64_t *len)
 {
-	enum { O_IP = 256, O_GW, O_MTU, O_VLAN, O_MAC, O_PORT, O_DURATION, O_QUIET, O_HELP };
-	static const struct option longopts[] = {
-		{ "ip", required_argument, NULL, O_IP },
-		{ "gateway", required_argument, NULL, O_GW },
-		{ "mtu", required_argument, NULL, O_MTU },
-		{ "vlan", required_argument, NULL, O_VLAN },
-		{ "mac", required_argument, NULL, O_MAC },
-		{ "port", required_argument, NULL, O_PORT },
-		{ "duration", required_argument, NULL, O_DURATION },
-		{ "quiet", no_argument, NULL, O_QUIET },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 },
-	};
-	uint64_t v;
-	int c;
+	FILE *f = fopen(path, "rb");
+	long n;
 
-	memset(o, 0, sizeof(*o));
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_IP: {
-			struct port_addr *a;
-
-			if (o->pc.nb_addrs == WSKDP_PORT_MAX_ADDRS) {
-				fprintf(stderr, "%s: --ip: at most %d addresses\n",
-					prog, WSKDP_PORT_MAX_ADDRS);
-				return -1;
-			}
-			a = &o->pc.addrs[o->pc.nb_addrs];
-			if (port_parse_ipv4(optarg, &a->ip, &a->prefix) != 0 ||
-			    a->ip == 0) {
-				fprintf(stderr, "%s: --ip: '%s' is not an IPv4 address with an optional /prefix (0..32)\n",
-					prog, optarg);
-				return -1;
-			}
-			o->pc.nb_addrs++;
-			break;
-		}
-		case O_GW:
-			if (port_parse_ipv4(optarg, &o->pc.gateway, NULL) != 0 ||
-			    o->pc.gateway == 0) {
-				fprintf(stderr, "%s: --gateway: '%s' is not an IPv4 address\n",
-					prog, optarg);
-				return -1;
-			}
-			o->have_gateway = true;
-			break;
-		case O_MTU:
-			if (app_parse_u64(prog, "mtu", optarg, 576, 9000, &v) != 0)
-				return -1;
-			o->pc.mtu = (uint16_t)v;
-			break;
-		case O_VLAN:
-			if (app_parse_u64(prog, "vlan", optarg, 1, 4094, &v) != 0)
-				return -1;
-			o->pc.vlan_id = (uint16_t)v;
-			break;
-		case O_MAC:
-			if (rte_ether_unformat_addr(optarg, &o->pc.mac) != 0 ||
-			    !rte_is_unicast_ether_addr(&o->pc.mac) ||
-			    rte_is_zero_ether_addr(&o->pc.mac)) {
-				fprintf(stderr, "%s: --mac: '%s' is not a unicast MAC address (xx:xx:xx:xx:xx:xx)\n",
-					prog, optarg);
-				return -1;
-			}
-			o->pc.mac_set = true;
-			break;
-		case O_PORT:
-			if (app_parse_u64(prog, "port", optarg, 0,
-					  RTE_MAX_ETHPORTS - 1, &o->port) != 0)
-				return -1;
-			break;
-		case O_DURATION:
-			if (app_parse_u64(prog, "duration", optarg, 0, 31536000,
-					  &o->duration_s) != 0)
-				return -1;
-			o->duration_set = true;
-			break;
-		case O_QUIET:
-			o->quiet = true;
-			break;
-		case O_HELP:
-			return 1;
-		case ':':
-			fprintf(stderr, "%s: %s needs a value\n", prog, argv[optind - 1]);
-			return -1;
-		default:
-			fprintf(stderr, "%s: unknown option '%s' (see --help)\n",
-				prog, argv[optind - 1]);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n",
-			prog, argv[optind]);
+	if (f == NULL) {
+		fprintf(stderr, PROG ": --%s: %s: %s\n", opt, path, strerror(errno));
 		return -1;
 	}
-	if (o->pc.nb_addrs == 0 && o->have_gateway) {
-		fprintf(stderr, "%s: --gateway needs an --ip\n", prog);
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) <= 0 ||
+	    fseek(f, 0, SEEK_SET) != 0) {
+		fprintf(stderr, PROG ": --%s: %s: empty or not a regular file\n", opt, path);
+		fclose(f);
 		return -1;
 	}
+	*data = malloc((size_t)n);
+	if (*data == NULL || fread(*data, 1, (size_t)n, f) != (size_t)n) {
+		fprintf(stderr, PROG ": --%s: %s: cannot read it\n", opt, path);
+		free(*data);
+		*data = NULL;
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	*len = (uint64_t)n;
 	return 0;
+}
+
+static void
+msg_pattern(struct gen_msg *m, uint64_t len)
+{
+	m->data = pattern;
+	m->data_len = GEN_CHUNK;
+	m->len = len;
+}
+
+static void
+tcp_conf_from(struct tcp_conf *tc, const struct gen_config *cfg)
+{
+	tcp_conf_init(tc);
+	tc->time_wait_us = (uint32_t)(cfg->time_wait_ms * 1000);
+	tc->max_conns = (uint32_t)cfg->max_conns;
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+static int
+client_loop(void *arg)
+{
+	struct gen_worker *w = arg;
+
+	while (gen_worker_poll(w))
+		if (stop_requested)
+			gen_worker_stop(w);
+	gen_worker_finish(w);
+	return 0;
+}
+
+static int
+server_loop(void *arg)
+{
+	struct gen_worker *w = arg;
+
+	while (!servers_stop && !stop_requested)
+		gen_worker_poll(w);
+	gen_worker_finish(w);
+	return 0;
+}
+
+/* Print the live lines due: sample k once every worker of the side has
+ * published it. */
+static void
+live_update(struct gen_live *live, const struct side *sd, size_t *next)
+{
+	for (;;) {
+		struct gen_timeline_sample sum = { 0 };
+		struct gen_hist_summary lat = { 0 };
+
+		for (unsigned i = 0; i < sd->nb; i++) {
+			const struct gen_worker *w = &sd->w[i];
+			const struct gen_timeline_sample *s;
+
+			if (atomic_load_explicit(&w->published, memory_order_acquire) <= *next &&
+			    !atomic_load_explicit(&w->finished, memory_order_acquire))
+				return;
+			if (atomic_load_explicit(&w->published, memory_order_acquire) <= *next)
+				return;
+			s = &w->res.timeline[*next];
+			sum.t = RTE_MAX(sum.t, s->t);
+			sum.cps += s->cps;
+			sum.active += s->active;
+			sum.tx_gbps += s->tx_gbps;
+			sum.rx_gbps += s->rx_gbps;
+			sum.retransmits += s->retransmits;
+			sum.errors += s->errors;
+			/* Percentiles do not add up: show the slowest shard's. */
+			if (w->live_lat[*next].p99 >= lat.p99)
+				lat = w->live_lat[*next];
+		}
+		gen_live_print(live, &sum, lat.count > 0 ? &lat : NULL);
+		(*next)++;
+	}
+}
+
+static bool
+side_finished(const struct side *sd)
+{
+	for (unsigned i = 0; i < sd->nb; i++)
+		if (!atomic_load_explicit(&sd->w[i].finished, memory_order_acquire))
+			return false;
+	return true;
+}
+
+/* Sum a side's results; tcp counters from its engine's shards. */
+static void
+side_results(const struct side *sd, struct gen_results *total, double secs)
+{
+	for (unsigned i = 0; i < sd->nb; i++) {
+		gen_worker_collect_tcp(&sd->w[i]);
+		gen_results_add(total, &sd->w[i].res);
+	}
+	gen_results_finish(total, secs);
+}
+
+static int
+write_outputs(const struct gen_config *cfg, const struct gen_results *r)
+{
+	int rc = 0;
+
+	if (cfg->json_path[0] != '\0' && gen_results_write_json(r, cfg->json_path) != 0) {
+		fprintf(stderr, PROG ": --json: cannot write %s: %s\n", cfg->json_path,
+			strerror(errno));
+		rc = 1;
+	}
+	if (cfg->csv_path[0] != '\0' && gen_results_write_csv(r, cfg->csv_path) != 0) {
+		fprintf(stderr, PROG ": --csv: cannot write %s: %s\n", cfg->csv_path,
+			strerror(errno));
+		rc = 1;
+	}
+	return rc;
 }
 
 static void
@@ -178,186 +217,429 @@ print_counters(const struct engine *eng)
 			printf("  %-26s %" PRIu64 "\n", shard_stat_names[k], st.v[k]);
 }
 
-/* Serve ARP and ping on a real port until stopped. */
+/* ---- the embedded run ------------------------------------------------------ */
+
 static int
-run_ports(const char *prog, struct gen_opts *o)
-{
-	struct engine_conf ec;
-	struct engine *eng;
-	int rc;
-
-	if (!rte_eth_dev_is_valid_port((uint16_t)o->port)) {
-		fprintf(stderr, "%s: --port: DPDK port %" PRIu64 " does not exist (%u ports found)\n",
-			prog, o->port, rte_eth_dev_count_avail());
-		return 2;
-	}
-	if (o->pc.nb_addrs == 0) {
-		fprintf(stderr, "%s: --ip is required when running on a port\n", prog);
-		return 2;
-	}
-	/* One shard per lcore given to the EAL; each gets its own queue. */
-	engine_conf_init(&ec, "gen");
-	{
-		unsigned lc, n = 0;
-
-		RTE_LCORE_FOREACH(lc) {
-			if (n < WSKDP_MAX_SHARDS)
-				ec.lcores[n++] = lc;
-		}
-		ec.nb_shards = n;
-	}
-	eng = engine_create(&ec);
-	if (eng == NULL) {
-		fprintf(stderr, "%s: cannot create the engine: %s\n", prog,
-			rte_strerror(rte_errno));
-		return 1;
-	}
-	rc = engine_add_ethdev_port(eng, (uint16_t)o->port, &o->pc);
-	if (rc >= 0)
-		rc = engine_start(eng);
-	if (rc < 0) {
-		fprintf(stderr, "%s: cannot start port %" PRIu64 ": %s\n", prog,
-			o->port, strerror(-rc));
-		engine_destroy(eng);
-		return 1;
-	}
-	if (!o->quiet) {
-		char ipbuf[16];
-
-		printf("%s: serving %s/%u on port %" PRIu64 " with %u shard%s\n",
-		       prog, port_format_ipv4(o->pc.addrs[0].ip, ipbuf, sizeof(ipbuf)),
-		       o->pc.addrs[0].prefix, o->port, eng->nb_shards,
-		       eng->nb_shards > 1 ? "s" : "");
-		fflush(stdout);
-	}
-	app_on_signal(&eng->stop);
-	if (stop_requested)
-		eng->stop = true;
-	rc = engine_run(eng, o->duration_s * 1000000);
-	if (rc != 0)
-		fprintf(stderr, "%s: could not start every shard: %s\n", prog, strerror(-rc));
-	if (!o->quiet)
-		print_counters(eng);
-	engine_destroy(eng);
-	return rc == 0 ? 0 : 1;
-}
-
-/* The embedded default: two engines on an in-memory link, one pinging
- * the other as fast as it answers, polled alternately in this thread. */
-static int
-run_embedded(const char *prog, struct gen_opts *o)
+run_embedded(struct gen_config *cfg, const struct gen_msg *req,
+	     const struct gen_msg *ans)
 {
 	struct engine_conf ec;
 	struct port_conf pa, pb;
-	struct engine *cli, *srv;
+	struct tcp_conf tc;
+	struct engine *cli = NULL, *srv = NULL;
+	struct gen_worker *ws = NULL;
+	struct side cs;
+	struct gen_run_clock clk;
+	struct gen_results total;
+	struct gen_live live;
+	unsigned second_lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
+	bool two = second_lcore < RTE_MAX_LCORE;
 	uint16_t ea, eb;
-	uint64_t end_us, start_us, sent = 0;
-	char payload[56];
-	int rc;
+	size_t next_live = 0;
+	uint64_t live_check = 0;
+	double secs;
+	int rc = 1;
 
 	if (app_ring_pair("link", 1, &ea, &eb) != 0) {
-		fprintf(stderr, "%s: cannot create the in-memory link\n", prog);
+		fprintf(stderr, PROG ": cannot create the in-memory link\n");
 		return 1;
 	}
 	memset(&pa, 0, sizeof(pa));
 	memset(&pb, 0, sizeof(pb));
 	pa.nb_addrs = pb.nb_addrs = 1;
 	pa.mac_set = pb.mac_set = true;
+	pa.mtu = pb.mtu = (uint16_t)cfg->mtu;
 	pa.mac = (struct rte_ether_addr){{ 0x02, 0x77, 0x64, 0x70, 0, 1 }};
 	pb.mac = (struct rte_ether_addr){{ 0x02, 0x77, 0x64, 0x70, 0, 2 }};
 	/* RFC 2544 benchmarking range: never routed anywhere. */
 	port_parse_ipv4("198.18.0.1/24", &pa.addrs[0].ip, &pa.addrs[0].prefix);
 	port_parse_ipv4("198.18.0.2/24", &pb.addrs[0].ip, &pb.addrs[0].prefix);
+	cfg->client.servers.n = 1;
+	cfg->client.servers.r[0].first = cfg->client.servers.r[0].last =
+		ntohl(pb.addrs[0].ip);
+	if (!gen_config_given(cfg, "server-ports"))
+		cfg->client.server_ports = cfg->server.listen_ports;
+
 	engine_conf_init(&ec, "cli");
+	ec.lcores[0] = two ? second_lcore : rte_get_main_lcore();
+	ec.mbufs_per_shard = 32768;
 	cli = engine_create(&ec);
 	engine_conf_init(&ec, "srv");
+	ec.mbufs_per_shard = 32768;
 	srv = engine_create(&ec);
 	if (cli == NULL || srv == NULL) {
-		fprintf(stderr, "%s: cannot create the engines: %s\n", prog,
+		fprintf(stderr, PROG ": cannot create the engines: %s\n",
 			rte_strerror(rte_errno));
-		return 1;
+		goto out;
 	}
-	rc = engine_add_ethdev_port(cli, ea, &pa);
-	if (rc >= 0)
-		rc = engine_add_ethdev_port(srv, eb, &pb);
-	if (rc >= 0)
-		rc = engine_start(cli);
-	if (rc >= 0)
-		rc = engine_start(srv);
-	if (rc < 0) {
-		fprintf(stderr, "%s: cannot start the link: %s\n", prog, strerror(-rc));
-		return 1;
+	tcp_conf_from(&tc, cfg);
+	if (engine_add_ethdev_port(cli, ea, &pa) < 0 ||
+	    engine_add_ethdev_port(srv, eb, &pb) < 0 ||
+	    tcp_engine_enable(cli, &tc) != 0 || tcp_engine_enable(srv, &tc) != 0 ||
+	    engine_start(cli) != 0 || engine_start(srv) != 0) {
+		fprintf(stderr, PROG ": cannot start the in-memory link\n");
+		goto out;
 	}
-	memset(payload, 0x5a, sizeof(payload));
-	start_us = engine_clock_now_us(&cli->shards[0]->clock);
-	end_us = start_us + (o->duration_set ? o->duration_s : 3) * 1000000;
-	while (!stop_requested) {
-		struct shard *cs = cli->shards[0];
-		uint64_t now = engine_clock_now_us(&cs->clock);
-		uint64_t answered = STAT_GET(cs, icmp_echo_replies_rx);
-
-		if (now >= end_us)
-			break;
-		/* Keep a window of echoes in flight, like ping -f -l 32. */
-		while (sent - answered < 32) {
-			cs->now_us = now;
-			if (icmp_send_echo(cs, &cs->ports[0], pb.addrs[0].ip, 1,
-					   (uint16_t)sent, payload,
-					   sizeof(payload)) != 0)
-				break;
-			sent++;
+	ws = calloc(2, sizeof(*ws));
+	if (ws == NULL)
+		goto out;
+	gen_run_clock_init(&clk);
+	if (gen_worker_init(&ws[1], GEN_ROLE_SERVER, cfg, srv->shards[0], 0, 0, 1,
+			    ans, &clk) != 0 ||
+	    gen_worker_init(&ws[0], GEN_ROLE_CLIENT, cfg, cli->shards[0], 0, 0, 1,
+			    req, &clk) != 0)
+		goto out;
+	ws[0].default_laddr = ntohl(pa.addrs[0].ip);
+	cs = (struct side){ cli, &ws[0], 1, GEN_ROLE_CLIENT };
+	gen_live_init(&live, stdout, cfg->quiet);
+	if (!cfg->quiet) {
+		if (cfg->client.bulk)
+			printf(PROG ": embedded run on %s: client and server over net_ring, "
+			       "bulk on %" PRIu64 " connection(s), %.1f s\n",
+			       two ? "two lcores" : "one lcore", cfg->client.concurrency,
+			       cfg->duration_ms / 1e3);
+		else
+			printf(PROG ": embedded run on %s: client and server over net_ring, "
+			       "%" PRIu64 " B request, %" PRIu64 " B response%s\n",
+			       two ? "two lcores" : "one lcore", req->len,
+			       cfg->client.response_size, cfg->tfo ? ", TCP Fast Open" : "");
+		fflush(stdout);
+	}
+	if (two) {
+		if (rte_eal_remote_launch(client_loop, &ws[0], second_lcore) != 0) {
+			fprintf(stderr, PROG ": cannot launch lcore %u\n", second_lcore);
+			goto out;
 		}
-		shard_poll(cs);
-		shard_poll(srv->shards[0]);
-	}
-	{
-		double secs = (engine_clock_now_us(&cli->shards[0]->clock) -
-			       start_us) / 1e6;
-		uint64_t got = engine_stat(cli, SHARD_STAT_icmp_echo_replies_rx);
-
-		if (!o->quiet) {
-			printf("embedded run: %.2f s, echo requests %" PRIu64
-			       ", replies %" PRIu64 ", %.0f round trips/s\n",
-			       secs, sent, got, got / secs);
-			print_counters(cli);
-			print_counters(srv);
+		while (!side_finished(&cs)) {
+			gen_worker_poll(&ws[1]);
+			if (ws[1].now_us >= live_check) {
+				live_update(&live, &cs, &next_live);
+				live_check = ws[1].now_us + 50000;
+			}
 		}
-		rc = got > 0 ? 0 : 1;
-		if (got == 0)
-			fprintf(stderr, "%s: no echo came back over the in-memory link\n", prog);
+		secs = ws[0].now_us / 1e6;
+		rte_eal_wait_lcore(second_lcore);
+	} else {
+		bool more = true;
+
+		while (more) {
+			more = gen_worker_poll(&ws[0]);
+			if (stop_requested)
+				gen_worker_stop(&ws[0]);
+			gen_worker_poll(&ws[1]);
+			live_update(&live, &cs, &next_live);
+		}
+		secs = ws[0].now_us / 1e6;
+		gen_worker_finish(&ws[0]);
 	}
+	/* The server sees the client's last FINs and RSTs, then stops. */
+	for (int i = 0; i < 1000; i++)
+		gen_worker_poll(&ws[1]);
+	gen_worker_finish(&ws[1]);
+	live_update(&live, &cs, &next_live);
+
+	if (gen_results_init(&total, ws[0].res.timeline_len + 1) != 0)
+		goto out;
+	side_results(&cs, &total, secs);
+	rc = write_outputs(cfg, &total);
+	if (!cfg->quiet) {
+		gen_results_print(&total, stdout);
+		printf("server: accepted %" PRIu64 ", completed %" PRIu64 ", failed %" PRIu64
+		       ", refused (no slot) %" PRIu64 "\n",
+		       ws[1].res.connections.attempted, ws[1].res.connections.completed,
+		       ws[1].res.connections.failed, ws[1].refused);
+		if (ws[0].tuple_skips > 0)
+			printf("client: %" PRIu64 " 4-tuples skipped (still in TIME_WAIT)\n",
+			       ws[0].tuple_skips);
+	}
+	if (total.connections.completed == 0) {
+		fprintf(stderr, PROG ": no connection completed over the in-memory link\n");
+		rc = 1;
+	}
+	gen_results_fini(&total);
+out:
+	if (ws != NULL) {
+		gen_worker_fini(&ws[0]);
+		gen_worker_fini(&ws[1]);
+		free(ws);
+	}
+	if (cli != NULL)
+		tcp_engine_disable(cli);
+	if (srv != NULL)
+		tcp_engine_disable(srv);
 	engine_destroy(cli);
 	engine_destroy(srv);
 	return rc;
+}
+
+/* ---- on a port ---------------------------------------------------------------- */
+
+static int
+run_port(struct gen_config *cfg, const struct gen_msg *msg)
+{
+	enum gen_role role = cfg->mode == GEN_MODE_CLIENT ? GEN_ROLE_CLIENT : GEN_ROLE_SERVER;
+	struct rte_eth_rss_reta_entry64 reta_conf[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+	static uint16_t reta[RTE_ETH_RSS_RETA_SIZE_512];
+	static uint8_t key[64];
+	struct rte_eth_rss_conf rss = { .rss_key = key, .rss_key_len = sizeof(key) };
+	struct rte_eth_dev_info info;
+	struct engine_conf ec;
+	struct port_conf pc;
+	struct tcp_conf tc;
+	struct engine *eng = NULL;
+	struct gen_worker *ws = NULL;
+	struct gen_run_clock clk;
+	struct gen_results total;
+	struct gen_live live;
+	struct side sd;
+	uint16_t port = (uint16_t)cfg->port;
+	unsigned lc, n = 0;
+	size_t next_live = 0;
+	uint64_t live_check = 0;
+	bool use_rss = false;
+	double secs;
+	int rc = 1;
+
+	if (!rte_eth_dev_is_valid_port(port)) {
+		fprintf(stderr, PROG ": --port: DPDK port %u does not exist (%u ports found)\n",
+			port, rte_eth_dev_count_avail());
+		return 2;
+	}
+	if (cfg->ip.n == 0) {
+		fprintf(stderr, PROG ": --ip is required when running on a port\n");
+		return 2;
+	}
+	memset(&pc, 0, sizeof(pc));
+	for (unsigned i = 0; i < cfg->ip.n; i++) {
+		pc.addrs[i].ip = htonl(cfg->ip.a[i].ip);
+		pc.addrs[i].prefix = cfg->ip.a[i].prefix;
+	}
+	pc.nb_addrs = (uint16_t)cfg->ip.n;
+	pc.gateway = htonl(cfg->gateway);
+	pc.mtu = (uint16_t)cfg->mtu;
+	pc.vlan_id = (uint16_t)cfg->vlan;
+	if (gen_config_given(cfg, "mac")) {
+		pc.mac_set = true;
+		memcpy(pc.mac.addr_bytes, cfg->mac, 6);
+	}
+	/* One shard per lcore given to the EAL (or --shards of them). */
+	engine_conf_init(&ec, "gen");
+	RTE_LCORE_FOREACH(lc) {
+		if (n < WSKDP_MAX_SHARDS &&
+		    (!gen_config_given(cfg, "shards") || n < cfg->shards))
+			ec.lcores[n++] = lc;
+	}
+	if (gen_config_given(cfg, "shards") && n < cfg->shards) {
+		fprintf(stderr, PROG ": --shards %" PRIu64 " needs as many lcores (the EAL has %u)\n",
+			cfg->shards, rte_lcore_count());
+		return 2;
+	}
+	ec.nb_shards = n;
+	eng = engine_create(&ec);
+	if (eng == NULL) {
+		fprintf(stderr, PROG ": cannot create the engine: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	tcp_conf_from(&tc, cfg);
+	rc = engine_add_ethdev_port(eng, port, &pc);
+	if (rc >= 0)
+		rc = tcp_engine_enable(eng, &tc);
+	if (rc >= 0)
+		rc = engine_start(eng);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": cannot start port %u: %s\n", port, strerror(-rc));
+		rc = 1;
+		goto out;
+	}
+	rc = 1;
+	if (role == GEN_ROLE_CLIENT && n > 1) {
+		/* Each client shard must receive its own connections' answers:
+		 * its source ports are chosen by the port's RSS hash. */
+		if (!eng->ports[0].rss || rte_eth_dev_info_get(port, &info) != 0 ||
+		    info.reta_size == 0 || info.reta_size > RTE_ETH_RSS_RETA_SIZE_512 ||
+		    rte_eth_dev_rss_hash_conf_get(port, &rss) != 0 || rss.rss_key_len < 40) {
+			fprintf(stderr, PROG ": port %u has no RSS to steer answers to %u client shards: run one lcore (or --shards 1)\n",
+				port, n);
+			rc = 2;
+			goto out;
+		}
+		memset(reta_conf, 0, sizeof(reta_conf));
+		for (unsigned i = 0; i < info.reta_size / RTE_ETH_RETA_GROUP_SIZE; i++)
+			reta_conf[i].mask = UINT64_MAX;
+		if (rte_eth_dev_rss_reta_query(port, reta_conf, info.reta_size) != 0) {
+			fprintf(stderr, PROG ": port %u: cannot read its RSS table\n", port);
+			goto out;
+		}
+		for (unsigned i = 0; i < info.reta_size; i++)
+			reta[i] = reta_conf[i / RTE_ETH_RETA_GROUP_SIZE]
+				  .reta[i % RTE_ETH_RETA_GROUP_SIZE];
+		use_rss = true;
+	}
+	ws = calloc(n, sizeof(*ws));
+	if (ws == NULL)
+		goto out;
+	gen_run_clock_init(&clk);
+	for (unsigned i = 0; i < n; i++) {
+		if (gen_worker_init(&ws[i], role, cfg, eng->shards[i], 0, i, n, msg, &clk) != 0)
+			goto out;
+		ws[i].default_laddr = cfg->ip.a[0].ip;
+		if (use_rss)
+			gen_worker_set_rss(&ws[i], key, reta, info.reta_size, (uint16_t)i);
+	}
+	sd = (struct side){ eng, ws, n, role };
+	gen_live_init(&live, stdout, cfg->quiet);
+	if (!cfg->quiet) {
+		char ipbuf[INET_ADDRSTRLEN];
+		struct in_addr a = { .s_addr = pc.addrs[0].ip };
+
+		inet_ntop(AF_INET, &a, ipbuf, sizeof(ipbuf));
+		printf(PROG ": %s %s/%u on port %u with %u shard%s\n",
+		       role == GEN_ROLE_CLIENT ? "client on" : "serving", ipbuf,
+		       pc.addrs[0].prefix, port, n, n > 1 ? "s" : "");
+		fflush(stdout);
+	}
+	for (unsigned i = 1; i < n; i++) {
+		if (rte_eal_remote_launch(role == GEN_ROLE_CLIENT ? client_loop : server_loop,
+					  &ws[i], eng->shards[i]->lcore) != 0) {
+			fprintf(stderr, PROG ": cannot launch lcore %u\n", eng->shards[i]->lcore);
+			servers_stop = stop_requested = true;
+			n = i;
+			sd.nb = n;
+			break;
+		}
+	}
+	if (role == GEN_ROLE_CLIENT) {
+		while (gen_worker_poll(&ws[0])) {
+			if (stop_requested)
+				gen_worker_stop(&ws[0]);
+			if (ws[0].now_us >= live_check) {
+				live_update(&live, &sd, &next_live);
+				live_check = ws[0].now_us + 50000;
+			}
+		}
+		secs = ws[0].now_us / 1e6;
+		gen_worker_finish(&ws[0]);
+	} else {
+		uint64_t end = cfg->duration_ms * 1000;
+
+		while (!stop_requested && (end == 0 || ws[0].now_us < end)) {
+			gen_worker_poll(&ws[0]);
+			if (ws[0].now_us >= live_check) {
+				live_update(&live, &sd, &next_live);
+				live_check = ws[0].now_us + 50000;
+			}
+		}
+		secs = ws[0].now_us / 1e6;
+		servers_stop = true;
+		gen_worker_finish(&ws[0]);
+	}
+	for (unsigned i = 1; i < n; i++) {
+		rte_eal_wait_lcore(eng->shards[i]->lcore);
+		secs = RTE_MAX(secs, ws[i].now_us / 1e6);
+	}
+	live_update(&live, &sd, &next_live);
+	if (gen_results_init(&total, ws[0].res.timeline_len + 1) != 0)
+		goto out;
+	side_results(&sd, &total, secs);
+	rc = write_outputs(cfg, &total);
+	if (!cfg->quiet) {
+		gen_results_print(&total, stdout);
+		print_counters(eng);
+	}
+	gen_results_fini(&total);
+out:
+	if (ws != NULL) {
+		for (unsigned i = 0; i < n; i++)
+			gen_worker_fini(&ws[i]);
+		free(ws);
+	}
+	tcp_engine_disable(eng);
+	engine_destroy(eng);
+	return rc;
+}
+
+/* Two lcores for the embedded run when CPUs 0 and 1 are ours. */
+static unsigned
+default_lcores(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 1;
+	return CPU_ISSET(0, &set) && CPU_ISSET(1, &set) ? 2 : 1;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct app_args args;
-	struct gen_opts o;
-	const char *prog = "wskdp-gen";
+	struct gen_config cfg;
+	struct gen_msg req, ans;
+	uint8_t *req_file = NULL, *ans_file = NULL;
+	uint64_t req_len = 0, ans_len = 0;
+	char err[512];
 	int rc;
 
-	if (app_split_args(argc, argv, 1, &args) != 0)
+	if (app_split_args(argc, argv, default_lcores(), &args) != 0)
 		return 2;
-	rc = parse_options(args.app_argc, args.app_argv, prog, &o);
+	gen_config_defaults(&cfg);
+	rc = gen_config_parse_args(&cfg, args.app_argc, args.app_argv, err, sizeof(err));
 	if (rc == 1) {
-		usage(stdout, prog);
+		usage(stdout);
 		return 0;
 	}
-	if (rc != 0)
+	if (rc != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
 		return 2;
+	}
+	/* On a port without --mode: serve (answer ARP, ping and TCP). */
+	if (!gen_config_given(&cfg, "mode") && !args.eal_defaulted)
+		cfg.mode = GEN_MODE_SERVER;
+	if (gen_config_validate(&cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 2;
+	}
+	if (cfg.capture_path[0] != '\0') {
+		fprintf(stderr, PROG ": --capture: not available in " PROG " yet (see wskdp-replay)\n");
+		return 2;
+	}
+	if (cfg.client.request_file[0] != '\0' &&
+	    load_file("request-file", cfg.client.request_file, &req_file, &req_len) != 0)
+		return 2;
+	if (cfg.server.reply_file[0] != '\0' &&
+	    load_file("reply-file", cfg.server.reply_file, &ans_file, &ans_len) != 0) {
+		free(req_file);
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (uint8_t)('a' + i % 26);
+	if (req_file != NULL)
+		req = (struct gen_msg){ req_file, req_len, req_len };
+	else
+		msg_pattern(&req, cfg.client.bulk ? UINT64_MAX : cfg.client.request_size);
+	if (ans_file != NULL)
+		ans = (struct gen_msg){ ans_file, ans_len, ans_len };
+	else
+		msg_pattern(&ans, cfg.server.reply_size);
+	if (cfg.mode == GEN_MODE_EMBEDDED && req_file != NULL &&
+	    !gen_config_given(&cfg, "request-bytes"))
+		cfg.server.request_bytes = req_len;
+	if (cfg.mode == GEN_MODE_EMBEDDED && ans_file != NULL &&
+	    !gen_config_given(&cfg, "response-size"))
+		cfg.client.response_size = ans_len;
+
 	if (rte_eal_init(args.eal_argc, args.eal_argv) < 0) {
-		fprintf(stderr, "%s: EAL initialisation failed (check the EAL options)\n", prog);
+		fprintf(stderr, PROG ": EAL initialisation failed (check the EAL options)\n");
+		free(req_file);
+		free(ans_file);
 		return 1;
 	}
 	engine_telemetry_register();
 	app_on_signal(&stop_requested);
-	if (args.eal_defaulted && rte_eth_dev_count_avail() == 0)
-		rc = run_embedded(prog, &o);
+	if (cfg.mode == GEN_MODE_EMBEDDED)
+		rc = run_embedded(&cfg, &req, &ans);
 	else
-		rc = run_ports(prog, &o);
+		rc = run_port(&cfg, cfg.mode == GEN_MODE_CLIENT ? &req : &ans);
 	{
 		char dir[PATH_MAX];
 
@@ -365,5 +647,7 @@ main(int argc, char **argv)
 		rte_eal_cleanup();
 		app_remove_runtime_dir(&args, dir);
 	}
+	free(req_file);
+	free(ans_file);
 	return rc;
 }

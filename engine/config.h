@@ -36,7 +36,9 @@
 #define WSKDP_ARP_RETRY_US 1000000ULL		/* request retry interval */
 #define WSKDP_ARP_MAX_RETRIES 3		/* then the entry fails */
 #define WSKDP_ARP_FAILED_HOLD_US 3000000ULL	/* failed entries refuse traffic this long */
-#define WSKDP_ARP_PENDING 8		/* packets queued per unresolved address */
+/* Packets queued per unresolved address: a burst of SYN-ACKs answering
+ * many SYNs from one fresh peer must survive the ARP round trip. */
+#define WSKDP_ARP_PENDING 64
 
 /* IPv4 */
 #define WSKDP_IP_TTL 64

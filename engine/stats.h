@@ -101,6 +101,9 @@
 	X(tcp_dup_acks,             "duplicate ACKs received") \
 	X(tcp_fast_retransmits,     "fast retransmissions (recovery entered)") \
 	X(tcp_sack_retransmits,     "segments retransmitted by SACK recovery") \
+	X(tcp_rack_lost_segments,   "segments RACK marked lost (RFC 8985)") \
+	X(tcp_tlp_probes,           "tail loss probes sent (RFC 8985)") \
+	X(tcp_lost_retransmits,     "retransmissions RACK found lost again") \
 	X(tcp_rexmt_timeouts,       "retransmission timeouts") \
 	X(tcp_rexmt_segments,       "segments retransmitted") \
 	X(tcp_persist_probes,       "zero-window probes sent") \

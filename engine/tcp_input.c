@@ -228,18 +228,21 @@ ack_process(struct tcp_conn *c, struct tcp_seg *seg)
 		 * new data). */
 		if (seg->ack == c->snd_una && c->snd_max != c->snd_una &&
 		    ((seg->len == 0 && !SEG_HAS(seg, FIN) &&
-		      !SEG_HAS(seg, SYN) && tiwin == c->snd_wnd) ||
+		      !SEG_HAS(seg, SYN) && tiwin == c->snd_wnd &&
+		      tiwin != 0) ||
 		     sacked > 0)) {
 			bool lost;
 
 			STAT_INC(s, tcp_dup_acks);
 			c->dupacks++;
 			tcp_cc_dup_ack(&c->cc);
-			lost = c->dupacks == TCP_SACK_DUPTHRESH ||
+			/* With SACK, RACK (tcp_recovery.c) decides. */
+			lost = c->dupacks == tcp_dupthresh(c) ||
 			       ((c->t_flags & TF_SACK_PERMIT) &&
 				tcp_sack_is_lost(&c->sack, c->snd_una,
 						 c->t_maxseg));
-			if (lost && !c->cc.in_fast_recovery) {
+			if (lost && !c->cc.in_fast_recovery &&
+			    !tcp_rack_enabled(c)) {
 				uint32_t flight = (c->t_flags & TF_SACK_PERMIT)
 					? tcp_sack_pipe(&c->sack, c->snd_una,
 						c->snd_max, c->snd_una,
@@ -277,6 +280,7 @@ ack_process(struct tcp_conn *c, struct tcp_seg *seg)
 			c->t_flags |= TF_REXMT_UNA;
 		if (!c->cc.in_fast_recovery)
 			c->dupacks = 0;
+		tcp_rack_acked(c, seg->ack);
 		if (data > 0) {
 			tcp_sq_drop(c, data);
 			c->acked_pending += data;
@@ -290,7 +294,7 @@ ack_process(struct tcp_conn *c, struct tcp_seg *seg)
 		if (c->snd_una == c->snd_max)
 			tcp_timer_cancel(c, TCPT_REXMT);
 		else
-			tcp_timer_arm(c, TCPT_REXMT, tcp_rtt_rto(&c->rtt));
+			tcp_timer_arm(c, TCPT_REXMT, tcp_rexmt_timeout(c));
 	}
 
 	/* RFC 9293 §3.10.7.4: update the send window only from segments not
@@ -310,6 +314,7 @@ ack_process(struct tcp_conn *c, struct tcp_seg *seg)
 					      tcp_rtt_rto(&c->rtt));
 		}
 	}
+	tcp_rack_after_ack(c);
 	return (c->t_flags & TF_SENTFIN) && c->snd_una == c->snd_max &&
 	       c->snd_una == tcp_sq_end(c) + 1;
 }

@@ -132,6 +132,9 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	th->sent_seq = rte_cpu_to_be_32(seq);
 	th->recv_ack = (flags & RTE_TCP_ACK_FLAG) ? rte_cpu_to_be_32(c->rcv_nxt) : 0;
 	th->data_off = (uint8_t)(((sizeof(*th) + olen) / 4) << 4);
+	/* RFC 9293 MUST-61: PSH on the segment that empties the queue. */
+	if (len > 0 && dseq + len == tcp_sq_end(c))
+		flags |= RTE_TCP_PSH_FLAG;
 	th->tcp_flags = flags;
 	th->cksum = 0;
 	th->tcp_urp = 0;
@@ -161,6 +164,7 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 			return -1;
 		}
 		piece = RTE_MIN(len, (uint32_t)d->data_len - off);
+		tcp_rack_sent(c, d, off, tcp_seq_lt(dseq, c->snd_max));
 		rte_pktmbuf_attach(mi, d);
 		mi->data_off = (uint16_t)(d->data_off + off);
 		mi->data_len = (uint16_t)piece;
@@ -221,7 +225,7 @@ sent_update(struct tcp_conn *c, uint32_t seq, uint32_t seglen, bool rexmt)
 		return;
 	if (!tcp_timer_armed(c, TCPT_REXMT)) {
 		tcp_timer_cancel(c, TCPT_PERSIST);
-		tcp_timer_arm(c, TCPT_REXMT, tcp_rtt_rto(&c->rtt));
+		tcp_timer_arm(c, TCPT_REXMT, tcp_rexmt_timeout(c));
 	}
 }
 
@@ -276,11 +280,53 @@ sack_recovery(struct tcp_conn *c)
 	}
 }
 
+/* RACK recovery (RFC 8985 §6.3 with RFC 6675's pipe): retransmit what
+ * RACK marked lost while the pipe leaves room in cwnd. */
+static void
+rack_recovery(struct tcp_conn *c)
+{
+	for (int guard = 0; guard < 64; guard++) {
+		uint32_t seq, len;
+
+		if (tcp_rack_pipe(c) + c->t_maxseg > c->cc.cwnd &&
+		    !tcp_rack_rexmt_first(c))
+			return;
+		if (!tcp_rack_next_lost(c, &seq, &len))
+			return;
+		STAT_INC(c->ts->s, tcp_sack_retransmits);
+		rexmt_at(c, seq, len);
+	}
+}
+
+enum tcp_tlp_sent
+tcp_output_tlp(struct tcp_conn *c)
+{
+	uint32_t end = tcp_sq_end(c);
+	uint32_t right = c->snd_una + c->snd_wnd;
+	uint32_t hi, len;
+
+	if (c->snd_nxt == c->snd_max && tcp_seq_lt(c->snd_max, end) &&
+	    tcp_seq_lt(c->snd_max, right)) {
+		len = RTE_MIN(end - c->snd_max, (uint32_t)c->t_maxseg);
+		len = RTE_MIN(len, right - c->snd_max);
+		if (tcp_xmit(c, c->snd_max, len, RTE_TCP_ACK_FLAG) != 0)
+			return TCP_TLP_NOTHING;
+		sent_update(c, c->snd_max, len, false);
+		return TCP_TLP_NEW_DATA;
+	}
+	hi = tcp_seq_min(c->snd_max, end);
+	if (!tcp_seq_gt(hi, c->snd_una))
+		return TCP_TLP_NOTHING;
+	len = hi - tcp_rack_tail_seq(c, hi);
+	rexmt_at(c, hi - len, len);
+	return TCP_TLP_REXMT;
+}
+
 void
 tcp_output(struct tcp_conn *c)
 {
 	struct tcp_shard *ts = c->ts;
-	bool idle, sendalot;
+	bool idle, sendalot, sent_new = false;
 	int budget = 256;	/* segments per call: bounds one pass */
 
 	if (c->state == TCPS_CLOSED || c->state == TCPS_LISTEN)
@@ -295,7 +341,9 @@ tcp_output(struct tcp_conn *c)
 		c->t_flags &= ~TF_REXMT_UNA;
 		rexmt_at(c, c->snd_una, c->t_maxseg);
 	}
-	if (c->cc.in_fast_recovery && (c->t_flags & TF_SACK_PERMIT))
+	if (tcp_rack_enabled(c))
+		rack_recovery(c);
+	else if (c->cc.in_fast_recovery && (c->t_flags & TF_SACK_PERMIT))
 		sack_recovery(c);
 
 	do {
@@ -324,15 +372,30 @@ tcp_output(struct tcp_conn *c)
 			uint32_t end = tcp_sq_end(c);
 			uint32_t from = tcp_seq_gt(seq, c->sq_seq) ? seq : c->sq_seq;
 			uint32_t avail = tcp_seq_lt(from, end) ? end - from : 0;
-			uint32_t wnd = RTE_MIN(c->snd_wnd, c->cc.cwnd);
-			uint32_t flight = seq - c->snd_una;
-			uint32_t usable;
+			uint32_t wnd = RTE_MIN(c->snd_wnd,
+				c->cc.cwnd + tcp_limited_transmit(c));
+			uint32_t flight, usable;
+
+			/* A refused window probe (FreeBSD tcp_output): the
+			 * probe byte is not in flight, so when the window
+			 * opens sending resumes at SND.UNA, not past it. */
+			if (c->snd_wnd == 0 && !(c->t_flags & TF_FORCE) &&
+			    tcp_timer_armed(c, TCPT_PERSIST) &&
+			    tcp_seq_gt(c->snd_nxt, c->snd_una)) {
+				c->snd_nxt = c->snd_una;
+				seq = c->snd_nxt;
+				from = tcp_seq_gt(seq, c->sq_seq) ? seq : c->sq_seq;
+				avail = tcp_seq_lt(from, end) ? end - from : 0;
+			}
+			flight = seq - c->snd_una;
 
 			if (c->cc.in_fast_recovery &&
 			    (c->t_flags & TF_SACK_PERMIT)) {
-				uint32_t pipe = tcp_sack_pipe(&c->sack,
-					c->snd_una, c->snd_max, c->high_rxt,
-					c->t_maxseg);
+				uint32_t pipe = tcp_rack_enabled(c)
+					? tcp_rack_pipe(c)
+					: tcp_sack_pipe(&c->sack, c->snd_una,
+						c->snd_max, c->high_rxt,
+						c->t_maxseg);
 				uint32_t room = c->cc.cwnd > pipe
 					? c->cc.cwnd - pipe : 0;
 				uint32_t right = c->snd_una + c->snd_wnd;
@@ -416,6 +479,8 @@ build:
 		if (flags & RTE_TCP_FIN_FLAG)
 			c->t_flags |= TF_SENTFIN;
 		sent_update(c, seq, seglen, rexmt);
+		if (len > 0 && !rexmt)
+			sent_new = true;
 		if ((flags & RTE_TCP_SYN_FLAG) && rexmt)
 			c->t_flags |= TF_SYN_REXMT;
 		if ((flags & RTE_TCP_SYN_FLAG) && len > 0) {
@@ -424,6 +489,8 @@ build:
 		}
 	} while (sendalot && --budget > 0);
 	c->t_flags &= ~TF_FORCE;
+	if (sent_new)
+		tcp_tlp_schedule(c);
 }
 
 void

@@ -55,7 +55,7 @@ tcp_conf_init(struct tcp_conf *c)
 	c->max_listeners = 16;
 	c->snd_buf = 256 * 1024;
 	c->rcv_buf = 256 * 1024;
-	c->min_rto_us = 200000;
+	c->min_rto_us = 5000;
 	c->initial_rto_us = 1000000;
 	c->max_rto_us = 120000000;
 	c->syn_retries = 6;
@@ -106,11 +106,20 @@ tcp_shard_init(struct shard *s, const struct tcp_conf *conf)
 	ts->s = s;
 	ts->conf = *conf;
 	ts->cc = tcp_cc_find(conf->cc);
-	ts->eph_next = conf->ephemeral_lo;
 	if (conf->seed != 0)
 		tcp_secret_init_seed(&ts->secret, conf->seed + s->id);
 	else
 		tcp_secret_init_random(&ts->secret);
+	/* RFC 6056 §3.3.3 in spirit: each shard starts its ephemeral search
+	 * at a keyed-hash position, so runs (and shards) do not walk the same
+	 * 4-tuples from 32768 on; the search still skips tuples in use. */
+	ts->eph_next = (uint16_t)(conf->ephemeral_lo +
+		tcp_isn(&ts->secret, s->id, 0, 0, 0, 0) %
+		((uint32_t)conf->ephemeral_hi - conf->ephemeral_lo + 1));
+	if (tcp_recovery_init() != 0) {
+		rte_free(ts);
+		return -ENOMEM;
+	}
 
 	snprintf(name, sizeof(name), "%.12s_tc%u", s->eng->name, s->id);
 	/* Single producer and consumer: only this shard touches the pool. */
@@ -671,7 +680,7 @@ sq_append(struct tcp_conn *c, const void *data, uint32_t len)
 
 		/* Bytes after the range a clone covers are private to the
 		 * send queue, so appending to a cloned tail is safe. */
-		if (t == NULL || rte_pktmbuf_tailroom(t) == 0) {
+		if (t == NULL || tcp_sq_tail_room(c, t) == 0) {
 			t = rte_pktmbuf_alloc(pool);
 			if (t == NULL) {
 				STAT_INC(c->ts->s, tx_drop_no_mbuf);
@@ -684,7 +693,7 @@ sq_append(struct tcp_conn *c, const void *data, uint32_t len)
 				c->sq_head = t;
 			c->sq_tail = t;
 		}
-		k = RTE_MIN(len - done, (uint32_t)rte_pktmbuf_tailroom(t));
+		k = RTE_MIN(len - done, tcp_sq_tail_room(c, t));
 		memcpy(rte_pktmbuf_mtod_offset(t, uint8_t *, t->data_len),
 		       p + done, k);
 		t->data_len += k;

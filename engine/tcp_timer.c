@@ -76,6 +76,7 @@ timer_rexmt(struct tcp_conn *c)
 				   ts->s->now_us);
 		/* RFC 2018 §8: the receiver may have reneged. */
 		tcp_sack_reset(&c->sack);
+		tcp_rack_on_rto(c);
 		c->high_rxt = c->snd_una;
 		c->dupacks = 0;
 		c->snd_nxt = c->snd_una;
@@ -124,6 +125,8 @@ static void (*const tcp_timer_handlers[TCPT_COUNT])(struct tcp_conn *c) = {
 	[TCPT_PERSIST] = timer_persist,
 	[TCPT_DELACK] = timer_delack,
 	[TCPT_TIME_WAIT] = timer_time_wait,
+	[TCPT_RACK] = tcp_rack_timer,
+	[TCPT_TLP] = tcp_tlp_timer,
 };
 
 static void

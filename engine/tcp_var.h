@@ -39,6 +39,8 @@ enum tcp_timer_kind {
 	TCPT_PERSIST,		/* zero-window probe */
 	TCPT_DELACK,		/* delayed ACK */
 	TCPT_TIME_WAIT,		/* 2 MSL */
+	TCPT_RACK,		/* RACK reordering window (tcp_recovery.c) */
+	TCPT_TLP,		/* tail loss probe (tcp_recovery.c) */
 	TCPT_COUNT
 };
 
@@ -85,6 +87,30 @@ enum tcp_timer_kind {
 #define TEV_READABLE	(1u << 1)
 #define TEV_ACKED	(1u << 2)
 #define TEV_CLOSED	(1u << 3)
+
+/*
+ * RACK-TLP (RFC 8985) state of a SACK connection; tcp_recovery.c.
+ * Transmit times live on the send queue's mbufs (struct tcp_sq_mark); the
+ * byte totals below are the sums of their marks, recomputed by every
+ * loss-detection pass and kept up to date by transmissions in between.
+ */
+struct tcp_rack {
+	uint64_t xmit_us;	/* RACK.xmit_ts: latest send time delivered */
+	uint32_t end_seq;	/* RACK.end_seq of that segment */
+	uint32_t rtt_us;	/* RACK.rtt */
+	uint32_t min_rtt_us;	/* RACK.min_RTT, valid when has_min_rtt */
+	uint32_t fack;		/* RACK.fack: highest end delivered */
+	bool valid;		/* xmit_us/end_seq/rtt_us hold a delivery */
+	bool has_min_rtt;
+	bool reord;		/* RACK.reord: reordering was seen */
+	bool tlp_active;	/* a probe is out, tlp_end_seq valid */
+	bool tlp_rexmt;		/* that probe was a retransmission */
+	bool rexmt_first;	/* recovery began: one retransmission is due
+				 * whatever the pipe (RFC 6675 §5 step 4.3) */
+	uint32_t tlp_end_seq;	/* RFC 8985 TLP.end_seq */
+	uint32_t lost_bytes;	/* marked lost, not yet retransmitted */
+	uint32_t sacked_bytes;	/* in mbufs the receiver SACKed */
+};
 
 struct tcp_key {
 	rte_be32_t laddr;
@@ -156,6 +182,7 @@ struct tcp_conn {
 	struct tcp_cc_state cc;
 	struct tcp_sack_board sack;
 	uint32_t high_rxt;		/* RFC 6675 HighRxt + 1 */
+	struct tcp_rack rack;
 
 	/* Send queue: bytes [sq_seq, sq_seq + sq_bytes). */
 	struct rte_mbuf *sq_head, *sq_tail;
@@ -269,6 +296,16 @@ void tcp_send_syncookie_synack(struct tcp_shard *ts, struct shard_port *sp,
 			       const struct tcp_key *key, uint32_t irs,
 			       uint16_t peer_mss);
 
+/* What a tail loss probe sent (tcp_output_tlp). */
+enum tcp_tlp_sent {
+	TCP_TLP_NOTHING,	/* nothing outstanding, or no mbuf */
+	TCP_TLP_NEW_DATA,	/* one segment of new data */
+	TCP_TLP_REXMT,		/* the last segment sent, again */
+};
+/* RFC 8985 §7.3: send one new segment if the peer's window allows, else
+ * retransmit the highest-sequence segment; outside cwnd. */
+enum tcp_tlp_sent tcp_output_tlp(struct tcp_conn *c);
+
 /* tcp_fastopen.c (Fast Open, RFC 7413) */
 /* Allocate the client cache (conf.tfo_cache_entries, 0: none): 0,
  * -EINVAL (too many entries) or -ENOMEM. */
@@ -294,6 +331,55 @@ bool tcp_tfo_server_syn(struct tcp_listener *l, struct tcp_conn *c,
 void tcp_tfo_pending_done(struct tcp_conn *c);
 /* Give every shard of eng the first shard's Fast Open key. */
 void tcp_tfo_share_key(struct engine *eng);
+
+/* tcp_recovery.c (RACK-TLP, RFC 8985; limited transmit, RFC 3042; early
+ * retransmit, RFC 5827) */
+/* Register the send queue's per-mbuf mark (a DPDK dynamic field); called
+ * by tcp_shard_init. Returns 0 or -ENOMEM (no dynamic field room). */
+int tcp_recovery_init(void);
+/* Bytes sq_append may still add to the send queue's tail mbuf t: none once
+ * any of its bytes was sent, and at most a segment in all, so that send
+ * queue mbufs and segments line up and a mark describes one segment. */
+uint32_t tcp_sq_tail_room(const struct tcp_conn *c, const struct rte_mbuf *t);
+/* tcp_xmit sends bytes of send-queue mbuf m from offset 'off': stamp it;
+ * rexmt: the bytes were sent before. */
+void tcp_rack_sent(struct tcp_conn *c, struct rte_mbuf *m, uint32_t off,
+		   bool rexmt);
+/* RACK and TLP run on this connection (SACK agreed, synchronized). */
+bool tcp_rack_enabled(const struct tcp_conn *c);
+/* ACK processing, before tcp_sq_drop(): bytes up to 'ack' are delivered. */
+void tcp_rack_acked(struct tcp_conn *c, uint32_t ack);
+/* ACK processing, at its end (SND.UNA, SACK board and window updated):
+ * detect losses, enter recovery, (re)arm the reordering and TLP timers. */
+void tcp_rack_after_ack(struct tcp_conn *c);
+/* RFC 6675 pipe as RACK sees it: bytes in flight, less SACKed and lost. */
+uint32_t tcp_rack_pipe(const struct tcp_conn *c);
+/* The next bytes RACK marked lost: true with [*seq, *seq + *len), at most
+ * a segment; false when none are waiting. */
+bool tcp_rack_next_lost(struct tcp_conn *c, uint32_t *seq, uint32_t *len);
+/* True once per recovery, when it has just begun: the first lost segment
+ * goes out whatever the pipe (RFC 6675 §5 step 4.3). */
+bool tcp_rack_rexmt_first(struct tcp_conn *c);
+/* Where the last segment ending at hi starts (a probe resends it). */
+uint32_t tcp_rack_tail_seq(const struct tcp_conn *c, uint32_t hi);
+/* Output sent new data: (re)arm the tail loss probe. */
+void tcp_tlp_schedule(struct tcp_conn *c);
+/* The retransmission timer fired: forget every mark and probe. */
+void tcp_rack_on_rto(struct tcp_conn *c);
+/* Timer handlers (tcp_timer.c's table). */
+void tcp_rack_timer(struct tcp_conn *c);
+void tcp_tlp_timer(struct tcp_conn *c);
+/* The value to arm the retransmission timer with: the RTO, but when one
+ * segment at most is out and the receiver has no hole (so it may delay
+ * its ACK), at least SRTT + 200 ms (RFC 8985's WCDelAckT). */
+uint32_t tcp_rexmt_timeout(const struct tcp_conn *c);
+/* RFC 3042 limited transmit: bytes beyond cwnd that the first two
+ * duplicate ACKs allow for new data (0 otherwise). */
+uint32_t tcp_limited_transmit(const struct tcp_conn *c);
+/* Duplicate ACKs that mean a loss: DupThresh (3), or with fewer than four
+ * segments out and no new data to send the RFC 5827 early-retransmit
+ * threshold (segments out - 1). */
+unsigned tcp_dupthresh(const struct tcp_conn *c);
 
 /* tcp_timer.c */
 void tcp_timer_arm(struct tcp_conn *c, enum tcp_timer_kind k, uint64_t after_us);

@@ -48,6 +48,9 @@
  *              nodelay = 0|1           Nagle off on connect's connection
  *              seed = N                key seed (default 1; never 0, so
  *                                      ISNs and cookies are reproducible)
+ *              min_rto_ms = N          tcp_conf min_rto_us in ms (default:
+ *                                      the engine's), for scenarios whose
+ *                                      timings assume a given RTO floor
  *   [expect_tcp] tcp_frames = N        exact number of TCP frames sent
  *              frameK = TOKENS         checks on the K-th TCP frame the
  *                                      engine sent (from 1; other frames,
@@ -250,7 +253,7 @@ static const char *const input_keys[] = { "pcap", "settle_ms", NULL };
 static const char *const expect_keys[] = { "pcap", "check_time", "tx_frames", NULL };
 static const char *const tcp_keys[] = { "listen", "connect", "lport", "app",
 	"read_at_ms", "send", "shutdown_at_ms", "rcv_buf", "snd_buf", "sack",
-	"timestamps", "wscale", "cc", "nodelay", "seed", NULL };
+	"timestamps", "wscale", "cc", "nodelay", "seed", "min_rto_ms", NULL };
 
 static const struct section_keys sections[] = {
 	{ "engine", engine_keys, true },
@@ -715,6 +718,10 @@ parse_tcp_conf(struct scenario *sc, struct rte_cfgfile *cfg)
 		return -EINVAL;
 	if (given)
 		c->wscale = (uint8_t)n;
+	if (tcp_number(sc, cfg, "min_rto_ms", UINT32_MAX / 1000, &given, &n))
+		return -EINVAL;
+	if (given)
+		c->min_rto_us = (uint32_t)n * 1000;
 	if (tcp_number(sc, cfg, "seed", UINT64_MAX, &given, &n))
 		return -EINVAL;
 	if (given) {

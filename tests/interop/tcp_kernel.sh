@@ -11,7 +11,7 @@
 # fails the test instead of stalling it.
 #
 # Usage: tcp_kernel.sh PATH/TO/wskdp-tcp-peer PATH/TO/tcp_kernel_peer.py
-# Environment: TCP_INTEROP_BYTES (bulk transfer size, default 8 MB),
+# Environment: TCP_INTEROP_BYTES (bulk transfer size, default 100 MB),
 # TCP_INTEROP_CONNS (short connections per step, default 1000),
 # TCP_INTEROP_LOSS (loss percentages, default "0 1 5"), TCP_INTEROP_STEPS
 # (which steps to run, default all: ek-short ek-up ek-down ke-short ke-up
@@ -24,11 +24,11 @@ set -euo pipefail
 
 peer=${1:?usage: $0 PATH/TO/wskdp-tcp-peer PATH/TO/tcp_kernel_peer.py}
 kpeer=${2:?usage: $0 PATH/TO/wskdp-tcp-peer PATH/TO/tcp_kernel_peer.py}
-bulk=${TCP_INTEROP_BYTES:-8000000}
+bulk=${TCP_INTEROP_BYTES:-100000000}
 short=${TCP_INTEROP_CONNS:-1000}
 losses=${TCP_INTEROP_LOSS:-0 1 5}
-# Per run: generous, since 5% loss each way with min RTO 200 ms is slow,
-# but bounded so a hang fails the test well inside meson's timeout.
+# Per run: generous (100 MB at 5% loss each way takes 3-11 s with the
+# engine sending, RACK-TLP and a 5 ms minimum RTO), but bounded so a hang fails the test well inside meson's timeout.
 run_timeout=${TCP_INTEROP_TIMEOUT:-120}
 steps=" ${TCP_INTEROP_STEPS:-ek-short ek-up ek-down ke-short ke-up ke-down} "
 

@@ -1,0 +1,73 @@
+#!/bin/bash
+# Connections per second: the engine against the engine, and the Linux
+# kernel against the kernel, doing the same work on the same two cores:
+# connect / 100 B request / 100 B response / close, 64 connections in
+# flight. Plus bulk Gb/s on one connection, engine to engine. Prints one
+# table. A benchmark, not a test: the figures depend on the machine and on
+# what else runs on it.
+#
+#   engine: wskdp-gen's embedded run, client shard on lcore 1, server
+#           shard on lcore 0, joined by net_ring (in memory);
+#   kernel: bench/kernel_cps.c (epoll), server on CPU 0 and client on CPU 1
+#           over loopback in a fresh network namespace with tcp_tw_reuse=1
+#           and the whole port range.
+#
+# Usage: bench/cps.sh BUILD_DIR [SECONDS]   (needs root for the namespace)
+set -euo pipefail
+
+build=${1:?usage: $0 BUILD_DIR [SECONDS]}
+secs=${2:-5}
+here=$(cd "$(dirname "$0")" && pwd)
+gen=$build/apps/wskdp-gen
+work=$(mktemp -d "${TMPDIR:-/tmp}/wdp-cps.XXXXXX")
+ns=wdpcps$$
+srv_pid=
+cleanup() {
+	[ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null || true
+	ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+[ -x "$gen" ] || { echo "$gen is not built"; exit 1; }
+cc -O2 -Wall -o "$work/kernel_cps" "$here/kernel_cps.c"
+
+json_field() {
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); v=r
+for k in sys.argv[2].split("."): v=v[k]
+print(v)' "$1" "$2"
+}
+
+engine() {
+	local label=$1
+	shift
+	"$gen" --duration "$secs" --quiet --json "$work/e.json" "$@" 2>/dev/null
+	printf '%-48s %12.0f conn/s  (completed %s, failed %s, TFO SYN data acked %s)\n' "$label" \
+		"$(json_field "$work/e.json" rate.cps)" "$(json_field "$work/e.json" connections.completed)" \
+		"$(json_field "$work/e.json" connections.failed)" "$(json_field "$work/e.json" tfo.syn_data_acked)"
+}
+
+echo "== connect / 100 B request / 100 B response / close, 64 in flight, $secs s each =="
+engine "engine -> engine (net_ring, lcores 1 + 0)"
+e_plain=$(json_field "$work/e.json" rate.cps)
+engine "engine -> engine with TCP Fast Open" --tfo
+e_tfo=$(json_field "$work/e.json" rate.cps)
+
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+ip netns exec "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1
+ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
+ip netns exec "$ns" taskset -c 0 "$work/kernel_cps" server 8080 >"$work/srv.log" 2>&1 &
+srv_pid=$!
+sleep 0.5
+line=$(ip netns exec "$ns" taskset -c 1 "$work/kernel_cps" client 127.0.0.1 8080 64 "$secs")
+k_cps=$(sed -nE 's/.*cps=([0-9]+).*/\1/p' <<<"$line")
+printf '%-48s %12.0f conn/s  (%s)\n' "kernel -> kernel (loopback, CPUs 1 + 0)" "$k_cps" "$line"
+python3 -c 'import sys; e,t,k=map(float,sys.argv[1:]); print("%-48s %12.1fx plain, %.1fx with TFO (target 20x)" % ("ratio engine / kernel", e/k, t/k))' \
+	"$e_plain" "$e_tfo" "$k_cps"
+
+echo "== bulk, one connection, $secs s =="
+for mtu in 1500 9000; do
+	"$gen" --duration "$secs" --quiet --bulk --concurrency 1 --mtu "$mtu" --json "$work/b.json" 2>/dev/null
+	printf '%-48s %12.3f Gb/s (payload; target 20)\n' "engine -> engine bulk, MTU $mtu" \
+		"$(json_field "$work/b.json" rate.tx_gbps)"
+done
