@@ -30,6 +30,7 @@
 #include <rte_lcore.h>
 
 #include "app_common.h"
+#include "capture.h"
 #include "engine.h"
 #include "gen_profile.h"
 #include "gen_results.h"
@@ -219,6 +220,15 @@ print_counters(const struct engine *eng)
 
 /* ---- the embedded run ------------------------------------------------------ */
 
+/* Say where the capture went (capture_detach() returns 0 when none ran). */
+static void
+report_capture(const struct gen_config *cfg, uint64_t frames)
+{
+	if (cfg->capture_path[0] != '\0' && !cfg->quiet)
+		printf(PROG ": captured %" PRIu64 " frames to %s\n", frames,
+		       cfg->capture_path);
+}
+
 static int
 run_embedded(struct gen_config *cfg, const struct gen_msg *req,
 	     const struct gen_msg *ans)
@@ -276,6 +286,8 @@ run_embedded(struct gen_config *cfg, const struct gen_msg *req,
 	if (engine_add_ethdev_port(cli, ea, &pa) < 0 ||
 	    engine_add_ethdev_port(srv, eb, &pb) < 0 ||
 	    tcp_engine_enable(cli, &tc) != 0 || tcp_engine_enable(srv, &tc) != 0 ||
+	    /* The client's port sees both directions of the link. */
+	    (cfg->capture_path[0] != '\0' && capture_attach(cli, cfg->capture_path) != 0) ||
 	    engine_start(cli) != 0 || engine_start(srv) != 0) {
 		fprintf(stderr, PROG ": cannot start the in-memory link\n");
 		goto out;
@@ -363,8 +375,10 @@ out:
 		gen_worker_fini(&ws[1]);
 		free(ws);
 	}
-	if (cli != NULL)
+	if (cli != NULL) {
+		report_capture(cfg, capture_detach(cli));
 		tcp_engine_disable(cli);
+	}
 	if (srv != NULL)
 		tcp_engine_disable(srv);
 	engine_destroy(cli);
@@ -444,6 +458,8 @@ run_port(struct gen_config *cfg, const struct gen_msg *msg)
 	rc = engine_add_ethdev_port(eng, port, &pc);
 	if (rc >= 0)
 		rc = tcp_engine_enable(eng, &tc);
+	if (rc >= 0 && cfg->capture_path[0] != '\0')
+		rc = capture_attach(eng, cfg->capture_path);
 	if (rc >= 0)
 		rc = engine_start(eng);
 	if (rc < 0) {
@@ -553,6 +569,7 @@ out:
 			gen_worker_fini(&ws[i]);
 		free(ws);
 	}
+	report_capture(cfg, capture_detach(eng));
 	tcp_engine_disable(eng);
 	engine_destroy(eng);
 	return rc;
@@ -597,10 +614,6 @@ main(int argc, char **argv)
 		cfg.mode = GEN_MODE_SERVER;
 	if (gen_config_validate(&cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
-		return 2;
-	}
-	if (cfg.capture_path[0] != '\0') {
-		fprintf(stderr, PROG ": --capture: not available in " PROG " yet (see wskdp-replay)\n");
 		return 2;
 	}
 	if (cfg.client.request_file[0] != '\0' &&

@@ -94,6 +94,22 @@ timeout 60 "$gen" --duration 1 --quiet --csv "$work/t.csv" 2>/dev/null || { echo
 head -1 "$work/t.csv" | grep -qx 't,cps,active,tx_gbps,rx_gbps,retransmits,errors' ||
 	{ echo "FAIL: CSV header: $(head -1 "$work/t.csv")"; failures=$((failures + 1)); }
 
+# --capture: a pcap tcpdump reads, holding one client SYN per connection
+# the JSON says was attempted (the client's port sees both directions).
+if timeout 60 "$gen" --duration 1 --quiet --capture "$work/c.pcap" --json "$work/c.json" 2>/dev/null; then
+	syns=$(tcpdump -nr "$work/c.pcap" 'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn' 2>/dev/null | wc -l)
+	attempted=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["connections"]["attempted"])' "$work/c.json")
+	if [ "$syns" -gt 0 ] && [ "$syns" -eq "$attempted" ]; then
+		echo "ok: --capture holds $syns SYNs for $attempted connections"
+	else
+		echo "FAIL: --capture: $syns SYNs in the capture, $attempted connections attempted"
+		failures=$((failures + 1))
+	fi
+else
+	echo "FAIL: --capture run"
+	failures=$((failures + 1))
+fi
+
 if [ "$failures" -ne 0 ]; then
 	echo "FAIL: $failures check(s) failed"
 	exit 1

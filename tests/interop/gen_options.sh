@@ -58,7 +58,6 @@ expect_refused "--rate is a client option" --mode server --rate 5
 expect_refused "--ip sets up a port: the embedded run makes its own" --ip 10.0.0.1/24 --mode embedded
 expect_refused "--shards 2: the embedded run has one client and one server shard" --shards 2
 expect_refused "--request-file: /nonexistent/req: No such file" --request-file /nonexistent/req
-expect_refused "--capture: not available" --capture /tmp/x.pcap
 
 # Every bad profile value: the same messages, prefixed by file and section.
 prof=$(mktemp -d "${TMPDIR:-/tmp}/wdp-prof.XXXXXX")
