@@ -257,8 +257,7 @@ gen_worker_init(struct gen_worker *w, enum gen_role role,
 		if (cfg->load == GEN_LOAD_RATE) {
 			w->rate_cps = cfg->client.rate_cps / shares +
 				      (share < cfg->client.rate_cps % shares);
-			/* Room for 50 ms of connections: bind scans the
-			 * client's sockets, so no more slots than needed. */
+			/* Room for 50 ms of connections open at once. */
 			slots = RTE_MAX(w->rate_cps / 20, UINT64_C(256));
 		} else {
 			w->target_open = (uint32_t)(cfg->client.concurrency / shares +

@@ -161,7 +161,10 @@ struct tcp_upcalls {
 	void (*connected)(struct tcp_conn *c);	/* handshake done (connect) */
 	void (*accept_ready)(struct tcp_listener *l); /* tcp_accept() has one */
 	void (*readable)(struct tcp_conn *c);	/* new data or the peer's FIN */
-	void (*acked)(struct tcp_conn *c, uint32_t bytes); /* send space freed */
+	/* Send space freed: bytes > 0 were acknowledged; bytes == 0, our FIN
+	 * was, and the connection went to FIN_WAIT_2 (the other ways a FIN
+	 * gets acknowledged end in closed()). */
+	void (*acked)(struct tcp_conn *c, uint32_t bytes);
 	void (*closed)(struct tcp_conn *c, enum tcp_close_reason reason);
 };
 

@@ -697,6 +697,9 @@ input_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 		ourfinacked = ack_process(c, seg);
 		if (ourfinacked) {
 			c->state = TCPS_FIN_WAIT_2;
+			/* No other upcall tells the user its FIN arrived here
+			 * (CLOSING and LAST_ACK end in closed()). */
+			c->t_events |= TEV_FIN_ACKED;
 			tcp_timer_cancel(c, TCPT_REXMT);
 			if (c->t_flags & TF_RELEASED)
 				tcp_timer_arm(c, TCPT_TIME_WAIT,

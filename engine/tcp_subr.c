@@ -404,7 +404,10 @@ tcp_conn_established(struct tcp_conn *c)
 {
 	struct tcp_shard *ts = c->ts;
 
-	c->state = TCPS_ESTABLISHED;
+	/* RFC 9293 §3.10.4: a close in SYN-RECEIVED (a Fast Open
+	 * connection answered and closed before the handshake's last ACK)
+	 * waits for ESTABLISHED, then sends its FIN. */
+	c->state = (c->t_flags & TF_SHUT_WR) ? TCPS_FIN_WAIT_1 : TCPS_ESTABLISHED;
 	tcp_cc_init(&c->cc, ts->cc, c->t_maxseg,
 		    (c->t_flags & TF_SACK_PERMIT) != 0, ts->s->now_us);
 	if (c->t_flags & TF_SYN_REXMT) {
@@ -452,7 +455,8 @@ tcp_dispatch(struct tcp_conn *c)
 			/* Nobody holds it yet: the listener hears of it once. */
 			struct tcp_listener *l = c->listener;
 
-			c->t_events &= ~(TEV_READABLE | TEV_ACKED | TEV_CLOSED);
+			c->t_events &= ~(TEV_READABLE | TEV_ACKED | TEV_CLOSED |
+					 TEV_FIN_ACKED);
 			if ((ev & TEV_CONNECTED) && l != NULL) {
 				c->t_events &= ~TEV_CONNECTED;
 				if (up->accept_ready != NULL)
@@ -477,6 +481,10 @@ tcp_dispatch(struct tcp_conn *c)
 			c->acked_pending = 0;
 			if (up->acked != NULL && n > 0)
 				up->acked(c, n);
+		} else if (ev & TEV_FIN_ACKED) {
+			c->t_events &= ~TEV_FIN_ACKED;
+			if (up->acked != NULL)
+				up->acked(c, 0);
 		} else if (ev & TEV_CLOSED) {
 			c->t_events &= ~TEV_CLOSED;
 			if (up->closed != NULL)

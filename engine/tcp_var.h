@@ -87,6 +87,7 @@ enum tcp_timer_kind {
 #define TEV_READABLE	(1u << 1)
 #define TEV_ACKED	(1u << 2)
 #define TEV_CLOSED	(1u << 3)
+#define TEV_FIN_ACKED	(1u << 4)	/* FIN_WAIT_1 -> FIN_WAIT_2: acked(c, 0) */
 
 /*
  * RACK-TLP (RFC 8985) state of a SACK connection; tcp_recovery.c.

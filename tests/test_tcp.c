@@ -41,6 +41,7 @@ struct tconn {
 	unsigned connected, readable, closed;
 	enum tcp_close_reason reason;
 	uint64_t acked;
+	unsigned fin_acked;	/* acked(c, 0) upcalls */
 };
 
 struct tlisten {
@@ -69,7 +70,11 @@ up_readable(struct tcp_conn *c)
 static void
 up_acked(struct tcp_conn *c, uint32_t n)
 {
-	((struct tconn *)tcp_conn_user(c))->acked += n;
+	struct tconn *t = tcp_conn_user(c);
+
+	t->acked += n;
+	if (n == 0)
+		t->fin_acked++;
 }
 
 static void
@@ -528,6 +533,38 @@ START_TEST(test_tcp_graceful_close_both_sides_then_time_wait_expires)
 	ck_assert_uint_eq(tcp_shard_conns_in_use(cs), 1);
 	advance(2000);
 	ck_assert_uint_eq(tcp_shard_conns_in_use(cs), 0);
+}
+END_TEST
+
+/* The move to FIN_WAIT_2 is the one acknowledgment of our FIN that no
+ * other upcall reports: acked(c, 0) does, once; LAST_ACK ends in closed()
+ * alone. */
+START_TEST(test_tcp_fin_acked_in_fin_wait_1_raises_acked_with_zero_bytes)
+{
+	open_pair();
+	ck_assert_int_eq(tcp_send(tcli.c, "bye", 3), 3);
+	/* The server's delayed ACK. */
+	for (int i = 0; i < 100 && tcli.acked < 3; i++)
+		advance(1000);
+	ck_assert_uint_eq(tcli.acked, 3);
+	ck_assert_uint_eq(tcli.fin_acked, 0);
+	ck_assert_int_eq(tcp_shutdown(tcli.c), 0);
+	ck_assert_uint_eq(tcli.fin_acked, 0);
+	poll_both(5);
+	ck_assert_int_eq(tcp_conn_state(tcli.c), TCPS_FIN_WAIT_2);
+	ck_assert_uint_eq(tcli.fin_acked, 1);
+	ck_assert_uint_eq(tcli.acked, 3);
+	ck_assert_uint_eq(tcli.closed, 0);
+	ck_assert_int_eq(tcp_shutdown(tsrv.c), 0);
+	poll_both(5);
+	ck_assert_int_eq(tcp_conn_state(tsrv.c), TCPS_CLOSED);
+	ck_assert_uint_eq(tsrv.fin_acked, 0);
+	ck_assert_uint_eq(tsrv.closed, 1);
+	ck_assert_uint_eq(tcli.fin_acked, 1);
+	ck_assert_uint_eq(tcli.closed, 1);
+	tcp_release(tcli.c);
+	tcp_release(tsrv.c);
+	tcp_listener_close(tl.l);
 }
 END_TEST
 
@@ -1050,6 +1087,7 @@ tcp_suite(void)
 	tcase_add_test(pair, test_tcp_rto_doubles_from_the_200ms_floor);
 	tcase_add_test(pair, test_tcp_zero_window_is_probed_and_reopens_when_the_reader_reads);
 	tcase_add_test(pair, test_tcp_graceful_close_both_sides_then_time_wait_expires);
+	tcase_add_test(pair, test_tcp_fin_acked_in_fin_wait_1_raises_acked_with_zero_bytes);
 	tcase_add_test(pair, test_tcp_simultaneous_close_goes_through_closing);
 	tcase_add_test(pair, test_tcp_rst_to_syn_reports_refused);
 	tcase_add_test(pair, test_tcp_connection_pool_full_refuses_and_counts);

@@ -448,9 +448,8 @@ typedef NTSTATUS (*PFN_WSK_ACCEPT)(WSK_SOCKET *s, uint32_t flags,
  * disconnect (WskDisconnect).
  * Graceful (flags 0): buf (optional, may be NULL) is sent after the
  * queued sends, then a FIN; the request completes with information =
- * bytes of buf once the FIN is acknowledged (noticed by an upcall or by
- * wsk_client_poll()). The socket can still receive; send and a second
- * disconnect are refused.
+ * bytes of buf once the FIN is acknowledged (noticed by an upcall). The
+ * socket can still receive; send and a second disconnect are refused.
  * Abortive (WSK_FLAG_ABORTIVE): buf must be NULL; pending sends and a
  * pending graceful disconnect complete with STATUS_CANCELLED, pending
  * receives with STATUS_CONNECTION_ABORTED, a RST goes out, and the
@@ -621,11 +620,31 @@ void *wsk_socket_context(const WSK_SOCKET *s);
 
 /*
  * The client's part of a shard pass: run submissions from other threads
- * (wsk_client_submit()) and finish graceful disconnects whose FIN was
- * acknowledged. Call it on the shard's thread after every shard_poll()
- * (the engine has no hook for it). NULL: nothing happens.
+ * (wsk_client_submit()), retry sends that stopped for want of mbufs, and
+ * serve listeners that waited for a free socket. Its cost is that work:
+ * it visits only sockets that asked for it, never all of them. Call it on
+ * the shard's thread after every shard_poll() (the engine has no hook for
+ * it). NULL: nothing happens.
  */
 void wsk_client_poll(struct wsk_client *c);
+
+/*
+ * What a client's bookkeeping cost, counted since wsk_client_create():
+ * for tests and tuning (the per-pass and per-bind work must not grow with
+ * the number of sockets).
+ */
+struct wsk_client_counters {
+	uint64_t polls;			/* wsk_client_poll() passes */
+	uint64_t poll_sockets_visited;	/* sockets those passes looked at */
+	uint64_t binds;			/* local addresses taken (bind, socket_connect) */
+	uint64_t bind_ports_probed;	/* ports checked for them, one table
+					 * lookup (two for an address) each */
+};
+
+/* Copy the client's counters to *out. A NULL client gives zeros. Cannot
+ * fail. */
+void wsk_client_counters_get(const struct wsk_client *c,
+			     struct wsk_client_counters *out);
 
 /*
  * SUBMISSION FROM OTHER THREADS. Every call above must run on the shard's

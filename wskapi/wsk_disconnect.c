@@ -3,34 +3,15 @@
  *
  * A graceful disconnect's buffer goes out after the queued sends
  * (wsk_sock_push() takes it last), then the FIN. The request completes
- * when the FIN is acknowledged: the connection is then in FIN_WAIT_2,
- * TIME_WAIT or CLOSED. The engine raises no upcall for an ACK that covers
- * only the FIN, so besides the upcalls, wsk_client_poll() looks at every
- * socket on the client's disconnecting list.
+ * when the FIN is acknowledged: the connection is then in FIN_WAIT_2
+ * (the acked(0) upcall), TIME_WAIT or CLOSED (closed()). Upcalls drive it
+ * all; nothing waits on wsk_client_poll().
  */
 #include <stdbool.h>
 
 #include "tcp.h"
 #include "wsk.h"
 #include "wsk_internal.h"
-
-void
-wsk_disconnect_unlink(struct wsk_sock *so)
-{
-	struct wsk_sock **pp;
-
-	if (!so->disc_linked)
-		return;
-	for (pp = &so->client->disconnecting; *pp != NULL;
-	     pp = &(*pp)->disc_next) {
-		if (*pp == so) {
-			*pp = so->disc_next;
-			break;
-		}
-	}
-	so->disc_next = NULL;
-	so->disc_linked = false;
-}
 
 void
 wsk_disconnect_progress(struct wsk_sock *so)
@@ -54,7 +35,6 @@ wsk_disconnect_progress(struct wsk_sock *so)
 	if (st != TCPS_FIN_WAIT_2 && st != TCPS_TIME_WAIT && st != TCPS_CLOSED)
 		return;
 	so->disconnect_req = NULL;
-	wsk_disconnect_unlink(so);
 	req_complete(so->client, r, STATUS_SUCCESS, r->length);
 }
 
@@ -73,7 +53,6 @@ disconnect_abortive(struct wsk_sock *so, const struct wsk_request *req)
 	if (so->disconnect_req != NULL) {
 		r = so->disconnect_req;
 		so->disconnect_req = NULL;
-		wsk_disconnect_unlink(so);
 		req_complete(c, r, STATUS_CANCELLED, 0);
 	}
 	/* The closed(ABORTED) upcall fails the receives and marks the
@@ -117,9 +96,6 @@ wsk_call_disconnect(WSK_SOCKET *s, const WSK_BUF *buf, uint32_t flags,
 	}
 	so->shut_wr = true;
 	so->disconnect_req = r;
-	so->disc_next = so->client->disconnecting;
-	so->client->disconnecting = so;
-	so->disc_linked = true;
 	wsk_sock_push(so);
 	wsk_disconnect_progress(so);
 	return STATUS_PENDING;

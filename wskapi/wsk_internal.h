@@ -14,8 +14,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+
+struct rte_hash;
 
 #include "tcp.h"
 #include "wsk.h"
@@ -55,6 +58,8 @@ struct wsk_req {
 struct req_queue {
 	struct wsk_req *head, *tail;
 };
+
+TAILQ_HEAD(wsk_sock_list, wsk_sock);
 
 struct wsk_sock {
 	WSK_SOCKET pub;			/* first: WSK_SOCKET * converts */
@@ -101,12 +106,37 @@ struct wsk_sock {
 	struct req_queue accepts;	/* queued accept requests */
 
 	/* Graceful disconnect: requested (no sends after it), FIN handed to
-	 * TCP, and the request waiting for our FIN to be acknowledged. */
+	 * TCP, and the request waiting for our FIN to be acknowledged (the
+	 * acked(0) or closed() upcall says when). */
 	bool shut_wr;
 	bool fin_queued;
 	struct wsk_req *disconnect_req;
-	struct wsk_sock *disc_next;	/* client's list of such sockets */
-	bool disc_linked;		/* on that list */
+
+	/* What wsk_client_poll() must do for the socket (WORK_* bits), and
+	 * its place on the client's work list (or, WORK_ACCEPT, on the list
+	 * of listeners waiting for a free socket). */
+	uint8_t work;
+	TAILQ_ENTRY(wsk_sock) work_link;
+	struct wsk_sock_list *work_list;	/* the list it is on, or NULL */
+
+	/* What the client's bind table counts for the socket: laddr, lport
+	 * and reuseaddr as they were at the last wsk_bind_table_set(). */
+	bool bind_counted;
+	bool bind_reuse;
+	rte_be32_t bind_laddr;
+};
+
+/* Work for wsk_client_poll(): things no upcall will bring back. */
+#define WORK_PUSH	0x01	/* tcp_send() took less with room left:
+				 * mbufs ran out, try again */
+#define WORK_ACCEPT	0x02	/* a listener stopped serving for want of
+				 * a free socket */
+
+/* Bound sockets counted for one local (address, port): all of them, and
+ * those without SO_REUSEADDR (which conflict even with a reusing bind). */
+struct bind_count {
+	uint32_t total;
+	uint32_t exclusive;
 };
 
 struct wsk_sqe_slot;
@@ -127,12 +157,23 @@ struct wsk_client {
 	struct wsk_req *reqs;
 	struct wsk_req *free_reqs;
 	uint16_t next_ephemeral;	/* host order */
+	/* The bind table: for each local port, every socket bound to it and
+	 * those bound to the wildcard address (arrays of 65536, indexed by
+	 * host-order port), and per specific (address, port) a count found
+	 * through bind_hash (its key position indexes bind_addr). */
+	struct bind_count *bind_port_all;
+	struct bind_count *bind_port_any;
+	struct rte_hash *bind_hash;
+	struct bind_count *bind_addr;
 	/* Where receive events copy indicated bytes (valid during the
 	 * callback only). */
 	uint8_t *indication_buf;
-	/* Sockets whose graceful disconnect waits for the FIN's ACK (which
-	 * raises no upcall: wsk_client_poll() looks). */
-	struct wsk_sock *disconnecting;
+	/* Sockets with WORK_* bits for the next wsk_client_poll(), and
+	 * listeners waiting for a socket to be freed. */
+	struct wsk_sock_list work;
+	unsigned work_count;
+	struct wsk_sock_list starved;
+	struct wsk_client_counters counters;
 	/* Submission ring (wsk_submit.c): slots handed from the free ring to
 	 * a submitter, filled, and queued on the submit ring (MP/SC). */
 	struct rte_ring *sq_free;
@@ -355,6 +396,14 @@ void wsk_sock_fail_pending(struct wsk_sock *so, NTSTATUS status);
 void wsk_sock_detach(struct wsk_sock *so);
 /* Hand the connection staged and queued send bytes. */
 void wsk_sock_push(struct wsk_sock *so);
+/* Ask wsk_client_poll() for a WORK_* bit (WORK_ACCEPT: once a socket is
+ * freed). */
+void wsk_work_add(struct wsk_sock *so, uint8_t work);
+/* Count the socket's local address (laddr, lport, reuseaddr) in the bind
+ * table, replacing what was counted for it. */
+void wsk_bind_table_set(struct wsk_sock *so);
+/* Stop counting the socket in the bind table (no-op if it is not). */
+void wsk_bind_table_clear(struct wsk_sock *so);
 /* Complete the connect and the sends whose bytes are acknowledged. */
 void wsk_sock_complete_acked(struct wsk_sock *so);
 /* Check and take a local address (the part of bind that posts nothing):
@@ -391,8 +440,6 @@ NTSTATUS wsk_call_disconnect(WSK_SOCKET *s, const WSK_BUF *buf,
 /* After sends were pushed or acknowledged: queue the FIN once the sends
  * are all handed over, and complete the disconnect once it is acked. */
 void wsk_disconnect_progress(struct wsk_sock *so);
-/* Take the socket off the client's disconnecting list. */
-void wsk_disconnect_unlink(struct wsk_sock *so);
 /* The peer closed or reset: the disconnect event, if enabled. */
 void wsk_event_disconnect(struct wsk_sock *so, bool abortive);
 /* The send-backlog event, if enabled and the ideal size changed. */

@@ -7,7 +7,9 @@
  * request first, else the accept event when enabled. With neither, it
  * stays in the engine's queue (up to the backlog) until an accept call.
  * A connection is only taken out when a socket is free to hold it, so a
- * full socket pool delays accepts instead of dropping connections.
+ * full socket pool delays accepts instead of dropping connections; the
+ * listener is served again by the wsk_client_poll() after a socket is
+ * freed.
  */
 #include <errno.h>
 #include <string.h>
@@ -82,6 +84,7 @@ adopt(struct wsk_sock *ls, struct tcp_conn *conn, void *context,
 	so->lport = conn->key.lport;
 	so->raddr = conn->key.raddr;
 	so->rport = conn->key.rport;
+	wsk_bind_table_set(so);
 	so->conn = conn;
 	tcp_conn_set_user(conn, so);
 	return so;
@@ -128,13 +131,18 @@ wsk_listen_serve(struct wsk_sock *ls, bool events)
 {
 	struct wsk_client *c = ls->client;
 
-	while (ls->state == SOCK_LISTENING && ls->listener != NULL &&
-	       c->free_count > 0) {
+	while (ls->state == SOCK_LISTENING && ls->listener != NULL) {
 		struct wsk_req *r = ls->accepts.head;
 		struct tcp_conn *conn;
 
 		if (r == NULL && (!events || !(ls->events & WSK_EVENT_ACCEPT)))
 			return;
+		if (c->free_count == 0) {
+			/* Whatever waits in the engine's queue is taken when
+			 * a socket is freed. */
+			wsk_work_add(ls, WORK_ACCEPT);
+			return;
+		}
 		conn = tcp_accept(ls->listener);
 		if (conn == NULL)
 			return;

@@ -16,11 +16,20 @@
  * cumulative stream position. The acked() upcall advances snd_acked; a
  * request completes when snd_acked reaches its end, which keeps sends in
  * submission order and the connect before them.
+ *
+ * Costs follow the work, not the number of sockets: upcalls find their
+ * socket through the connection, wsk_client_poll() walks only the work
+ * list (sockets that asked for it), and bind checks a port in a table of
+ * counts (the bind table) instead of looking at the other sockets.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
@@ -42,7 +51,57 @@ static const WSK_PROVIDER_LISTEN_DISPATCH listen_dispatch;
 static const WSK_PROVIDER_CONNECTION_DISPATCH connection_dispatch;
 static const WSK_PROVIDER_STREAM_DISPATCH stream_dispatch;
 
+/* --- work for wsk_client_poll() -------------------------------------------- */
+
+void
+wsk_work_add(struct wsk_sock *so, uint8_t work)
+{
+	struct wsk_client *c = so->client;
+	struct wsk_sock_list *want;
+
+	so->work |= work;
+	/* A listener waiting for a socket is not looked at until one is
+	 * freed: nothing else would change its lot. */
+	want = so->work == WORK_ACCEPT && c->free_count == 0 ? &c->starved
+							     : &c->work;
+	if (so->work_list == want)
+		return;
+	if (so->work_list != NULL) {
+		TAILQ_REMOVE(so->work_list, so, work_link);
+		if (so->work_list == &c->work)
+			c->work_count--;
+	}
+	TAILQ_INSERT_TAIL(want, so, work_link);
+	if (want == &c->work)
+		c->work_count++;
+	so->work_list = want;
+}
+
+static void
+work_remove(struct wsk_sock *so)
+{
+	struct wsk_client *c = so->client;
+
+	if (so->work_list == NULL)
+		return;
+	TAILQ_REMOVE(so->work_list, so, work_link);
+	if (so->work_list == &c->work)
+		c->work_count--;
+	so->work_list = NULL;
+	so->work = 0;
+}
+
 /* --- sending ---------------------------------------------------------------- */
+
+/* tcp_send() returned n, less than offered. With room left in the send
+ * buffer it ran out of mbufs, and no acknowledgment may come to try again
+ * (nothing in flight): wsk_client_poll() does. */
+static void
+send_stalled(struct wsk_sock *so, int32_t n)
+{
+	if (n >= 0 && tcp_snd_space(so->conn) > 0)
+		wsk_work_add(so, WORK_PUSH);
+}
 
 static void
 stage_free(struct wsk_sock *so)
@@ -111,11 +170,12 @@ push_req(struct wsk_sock *so, struct wsk_req *r)
 			k = UINT32_MAX;
 		n = tcp_send(so->conn, (uint8_t *)r->mdl->va + r->offset,
 			     (uint32_t)k);
-		if (n <= 0)
+		if (n > 0)
+			cursor_skip(r, (size_t)n);
+		if (n <= 0 || (size_t)n < k) {
+			send_stalled(so, n);
 			return false;
-		cursor_skip(r, (size_t)n);
-		if ((size_t)n < k)
-			return false;
+		}
 	}
 	return true;
 }
@@ -132,10 +192,10 @@ wsk_sock_push(struct wsk_sock *so)
 		int32_t k = tcp_send(so->conn, rte_pktmbuf_mtod(m, void *),
 				     m->data_len);
 
-		if (k <= 0)
-			return;
-		if ((uint16_t)k < m->data_len) {
-			rte_pktmbuf_adj(m, (uint16_t)k);
+		if (k <= 0 || (uint16_t)k < m->data_len) {
+			if (k > 0)
+				rte_pktmbuf_adj(m, (uint16_t)k);
+			send_stalled(so, k);
 			return;
 		}
 		so->stage_head = m->next;
@@ -197,7 +257,6 @@ wsk_sock_fail_pending(struct wsk_sock *so, NTSTATUS status)
 	if (so->disconnect_req != NULL) {
 		r = so->disconnect_req;
 		so->disconnect_req = NULL;
-		wsk_disconnect_unlink(so);
 		req_complete(c, r, status, 0);
 	}
 	/* A listener's accepts only ever end by cancellation. */
@@ -209,7 +268,6 @@ wsk_sock_fail_pending(struct wsk_sock *so, NTSTATUS status)
 void
 wsk_sock_detach(struct wsk_sock *so)
 {
-	wsk_disconnect_unlink(so);
 	wsk_recv_held_free(so);
 	if (so->conn != NULL) {
 		struct tcp_conn *conn = so->conn;
@@ -233,6 +291,8 @@ wsk_sock_free(struct wsk_sock *so)
 	struct wsk_client *c = so->client;
 	unsigned tail = (c->free_head + c->free_count) % c->nb_sockets;
 
+	work_remove(so);
+	wsk_bind_table_clear(so);
 	so->state = SOCK_FREE;
 	c->free_fifo[tail] = (uint32_t)(so - c->sockets);
 	c->free_count++;
@@ -381,7 +441,145 @@ static const struct tcp_upcalls wsk_upcalls = {
 	.closed = up_closed,
 };
 
+/* --- the bind table --------------------------------------------------------- */
+
+/* The hash key of a specific local address. */
+struct bind_key {
+	rte_be32_t ip;
+	rte_be16_t port;
+	uint16_t zero;
+};
+
+static int
+bind_table_init(struct wsk_client *c, unsigned max_sockets)
+{
+	static unsigned serial;
+	char name[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters hp = {
+		.name = name,
+		/* Each socket holds at most one key; the extendable table
+		 * guarantees that many fit, so counting never fails. */
+		.entries = RTE_MAX(max_sockets, 8u),
+		.key_len = sizeof(struct bind_key),
+		.hash_func = rte_hash_crc,
+		.socket_id = SOCKET_ID_ANY,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+
+	snprintf(name, sizeof(name), "wsk_bind_%u",
+		 __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
+	c->bind_port_all = calloc(UINT16_MAX + 1, sizeof(*c->bind_port_all));
+	c->bind_port_any = calloc(UINT16_MAX + 1, sizeof(*c->bind_port_any));
+	c->bind_hash = rte_hash_create(&hp);
+	if (c->bind_port_all == NULL || c->bind_port_any == NULL ||
+	    c->bind_hash == NULL)
+		return -ENOMEM;
+	c->bind_addr = calloc((size_t)rte_hash_max_key_id(c->bind_hash) + 1,
+			      sizeof(*c->bind_addr));
+	return c->bind_addr == NULL ? -ENOMEM : 0;
+}
+
+static void
+bind_count_add(struct bind_count *b, bool reuse, int delta)
+{
+	b->total += (uint32_t)delta;
+	if (!reuse)
+		b->exclusive += (uint32_t)delta;
+}
+
+void
+wsk_bind_table_clear(struct wsk_sock *so)
+{
+	struct wsk_client *c = so->client;
+	uint16_t port = rte_be_to_cpu_16(so->lport);
+
+	if (!so->bind_counted)
+		return;
+	so->bind_counted = false;
+	bind_count_add(&c->bind_port_all[port], so->bind_reuse, -1);
+	if (so->bind_laddr == 0) {
+		bind_count_add(&c->bind_port_any[port], so->bind_reuse, -1);
+	} else {
+		struct bind_key k = { .ip = so->bind_laddr, .port = so->lport };
+		int32_t pos = rte_hash_lookup(c->bind_hash, &k);
+
+		/* Counted, so present. */
+		bind_count_add(&c->bind_addr[pos], so->bind_reuse, -1);
+		if (c->bind_addr[pos].total == 0)
+			rte_hash_del_key(c->bind_hash, &k);
+	}
+}
+
+void
+wsk_bind_table_set(struct wsk_sock *so)
+{
+	struct wsk_client *c = so->client;
+	uint16_t port = rte_be_to_cpu_16(so->lport);
+
+	wsk_bind_table_clear(so);
+	so->bind_counted = true;
+	so->bind_reuse = so->reuseaddr;
+	so->bind_laddr = so->laddr;
+	bind_count_add(&c->bind_port_all[port], so->bind_reuse, 1);
+	if (so->laddr == 0) {
+		bind_count_add(&c->bind_port_any[port], so->bind_reuse, 1);
+	} else {
+		struct bind_key k = { .ip = so->laddr, .port = so->lport };
+		int32_t pos = rte_hash_lookup(c->bind_hash, &k);
+
+		if (pos < 0) {
+			/* Room for every socket's key (bind_table_init). */
+			pos = rte_hash_add_key(c->bind_hash, &k);
+			c->bind_addr[pos] = (struct bind_count){ 0, 0 };
+		}
+		bind_count_add(&c->bind_addr[pos], so->bind_reuse, 1);
+	}
+}
+
+/* Would binding (ip, port) clash with a socket counted in the table? An
+ * address clashes with itself and with the wildcard; a bind with
+ * SO_REUSEADDR only with sockets bound without it. */
+static bool
+port_taken(struct wsk_client *c, rte_be32_t ip, rte_be16_t port, bool reuse)
+{
+	uint16_t p = rte_be_to_cpu_16(port);
+	uint32_t n;
+
+	c->counters.bind_ports_probed++;
+	if (ip == 0) {
+		const struct bind_count *b = &c->bind_port_all[p];
+
+		return (reuse ? b->exclusive : b->total) > 0;
+	}
+	n = reuse ? c->bind_port_any[p].exclusive : c->bind_port_any[p].total;
+	if (n == 0 && c->bind_port_all[p].total > c->bind_port_any[p].total) {
+		struct bind_key k = { .ip = ip, .port = port };
+		int32_t pos = rte_hash_lookup(c->bind_hash, &k);
+
+		if (pos >= 0)
+			n = reuse ? c->bind_addr[pos].exclusive
+				  : c->bind_addr[pos].total;
+	}
+	return n > 0;
+}
+
 /* --- client ----------------------------------------------------------------- */
+
+/* Free what wsk_client_create() made (any of it may be missing). */
+static void
+client_free(struct wsk_client *c)
+{
+	wsk_submit_fini(c);
+	rte_hash_free(c->bind_hash);
+	free(c->bind_addr);
+	free(c->bind_port_all);
+	free(c->bind_port_any);
+	free(c->indication_buf);
+	free(c->sockets);
+	free(c->free_fifo);
+	free(c->reqs);
+	free(c);
+}
 
 struct wsk_client *
 wsk_client_create(struct shard *s, unsigned max_sockets, unsigned max_requests)
@@ -402,15 +600,12 @@ wsk_client_create(struct shard *s, unsigned max_sockets, unsigned max_requests)
 	c->free_fifo = calloc(max_sockets, sizeof(*c->free_fifo));
 	c->reqs = calloc(max_requests, sizeof(*c->reqs));
 	c->indication_buf = malloc(WSK_INDICATION_MAX);
+	TAILQ_INIT(&c->work);
+	TAILQ_INIT(&c->starved);
 	if (c->sockets == NULL || c->free_fifo == NULL || c->reqs == NULL ||
-	    c->indication_buf == NULL ||
+	    c->indication_buf == NULL || bind_table_init(c, max_sockets) != 0 ||
 	    wsk_submit_init(c, RTE_MIN(max_requests, MAX_SUBMISSIONS)) != 0) {
-		wsk_submit_fini(c);
-		free(c->indication_buf);
-		free(c->sockets);
-		free(c->free_fifo);
-		free(c->reqs);
-		free(c);
+		client_free(c);
 		return NULL;
 	}
 	for (unsigned i = 0; i < max_sockets; i++) {
@@ -445,29 +640,52 @@ wsk_client_destroy(struct wsk_client *c)
 		so->state = SOCK_FREE;
 	}
 	tcp_set_upcalls(c->shard, &none);
-	wsk_submit_fini(c);
-	free(c->indication_buf);
-	free(c->sockets);
-	free(c->free_fifo);
-	free(c->reqs);
-	free(c);
+	client_free(c);
 }
 
 void
 wsk_client_poll(struct wsk_client *c)
 {
-	struct wsk_sock *so, *next;
+	struct wsk_sock *so;
+	unsigned n;
 
 	if (c == NULL)
 		return;
+	c->counters.polls++;
 	wsk_submit_drain(c);
-	for (so = c->disconnecting; so != NULL; so = next) {
-		next = so->disc_next;
-		wsk_disconnect_progress(so);
-		/* Upcalls run from progress may have closed 'next'. */
-		if (next != NULL && !next->disc_linked)
-			next = c->disconnecting;
+	if (c->free_count > 0) {
+		/* A socket was freed: the starved listeners get their turn. */
+		while ((so = TAILQ_FIRST(&c->starved)) != NULL)
+			wsk_work_add(so, 0);
 	}
+	/* Only what was there when the pass began: work added meanwhile
+	 * (a send that stalls again) waits for the next pass. Taking from
+	 * the head each time stays right when callbacks run from here close
+	 * other sockets on the list. */
+	for (n = c->work_count; n > 0 && (so = TAILQ_FIRST(&c->work)) != NULL;
+	     n--) {
+		uint8_t work = so->work;
+
+		work_remove(so);
+		c->counters.poll_sockets_visited++;
+		if (work & WORK_ACCEPT)
+			wsk_listen_serve(so, true);
+		if ((work & WORK_PUSH) && so->state == SOCK_CONNECTED) {
+			wsk_sock_push(so);
+			if (so->state == SOCK_CONNECTED)
+				wsk_disconnect_progress(so);
+		}
+	}
+}
+
+void
+wsk_client_counters_get(const struct wsk_client *c,
+			struct wsk_client_counters *out)
+{
+	if (c == NULL)
+		memset(out, 0, sizeof(*out));
+	else
+		*out = c->counters;
 }
 
 NTSTATUS
@@ -675,6 +893,8 @@ ws_control_socket(WSK_SOCKET *s, enum wsk_control_socket_type type,
 		*opt = v != 0;
 		if (opt == &so->fastopen)
 			so->fastopen_value = v;
+		if (opt == &so->reuseaddr && so->bound)
+			wsk_bind_table_set(so);
 		if (out_size_returned != NULL)
 			*out_size_returned = 0;
 		return req == NULL ? STATUS_SUCCESS
@@ -714,26 +934,6 @@ ws_close_socket(WSK_SOCKET *s, const struct wsk_request *req)
 
 /* --- bind ------------------------------------------------------------------- */
 
-/* Is (ip, port) taken by another socket of the client? */
-static bool
-port_taken(const struct wsk_client *c, const struct wsk_sock *self,
-	   rte_be32_t ip, rte_be16_t port, bool reuse)
-{
-	for (unsigned i = 0; i < c->nb_sockets; i++) {
-		const struct wsk_sock *o = &c->sockets[i];
-
-		if (o == self || o->state == SOCK_FREE || !o->bound ||
-		    o->lport != port)
-			continue;
-		if (o->laddr != 0 && ip != 0 && o->laddr != ip)
-			continue;
-		if (reuse && o->reuseaddr)
-			continue;
-		return true;
-	}
-	return false;
-}
-
 NTSTATUS
 wsk_sock_bind(struct wsk_sock *so, rte_be32_t ip, rte_be16_t port)
 {
@@ -753,7 +953,7 @@ wsk_sock_bind(struct wsk_sock *so, rte_be32_t ip, rte_be16_t port)
 
 			c->next_ephemeral = cand == EPHEMERAL_HI ?
 					    EPHEMERAL_LO : cand + 1;
-			if (!port_taken(c, so, ip, rte_cpu_to_be_16(cand),
+			if (!port_taken(c, ip, rte_cpu_to_be_16(cand),
 					so->reuseaddr)) {
 				port = rte_cpu_to_be_16(cand);
 				break;
@@ -761,12 +961,14 @@ wsk_sock_bind(struct wsk_sock *so, rte_be32_t ip, rte_be16_t port)
 		}
 		if (i == span)
 			return STATUS_SHARING_VIOLATION;
-	} else if (port_taken(c, so, ip, port, so->reuseaddr)) {
+	} else if (port_taken(c, ip, port, so->reuseaddr)) {
 		return STATUS_SHARING_VIOLATION;
 	}
 	so->bound = true;
 	so->laddr = ip;
 	so->lport = port;
+	wsk_bind_table_set(so);
+	c->counters.binds++;
 	return STATUS_SUCCESS;
 }
 
@@ -796,8 +998,10 @@ ws_bind(WSK_SOCKET *s, const struct sockaddr *local, uint32_t flags,
 	/* WSK: a listen socket listens from its bind on. */
 	if (st == STATUS_SUCCESS && so->category == WSK_FLAG_LISTEN_SOCKET) {
 		st = wsk_listen_start(so);
-		if (st != STATUS_SUCCESS)
+		if (st != STATUS_SUCCESS) {
+			wsk_bind_table_clear(so);
 			so->bound = false;
+		}
 	}
 	if (st != STATUS_SUCCESS) {
 		wsk_cq_unreserve(req->cq);
@@ -892,7 +1096,12 @@ ws_connect_ex(WSK_SOCKET *s, const struct sockaddr *remote, const WSK_BUF *buf,
 			return STATUS_INSUFFICIENT_RESOURCES;
 		}
 	}
-	so->laddr = laddr;
+	if (so->laddr != laddr) {
+		/* A wildcard bind now holds the connection's address, as
+		 * later binds see it. */
+		so->laddr = laddr;
+		wsk_bind_table_set(so);
+	}
 	so->raddr = ip;
 	so->rport = port;
 	return STATUS_PENDING;
