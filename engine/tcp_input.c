@@ -585,13 +585,18 @@ input_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 	 * peer's SYN again resends its SYN-ACK. */
 	if (SEG_HAS(seg, SYN)) {
 		if (c->state == TCPS_SYN_RECEIVED && seg->seq == c->irs) {
-			c->snd_nxt = c->iss;
-			tcp_output(c);
+			if (!SEG_HAS(seg, ACK)) {
+				c->snd_nxt = c->iss;
+				tcp_output(c);
+				return;
+			}
+			seg->flags &= (uint8_t)~RTE_TCP_SYN_FLAG;
+			seg->seq++;
+		} else {
+			STAT_INC(s, tcp_drop_syn_synchronized);
+			challenge_ack(c);
 			return;
 		}
-		STAT_INC(s, tcp_drop_syn_synchronized);
-		challenge_ack(c);
-		return;
 	}
 
 	/* First, the sequence number (RFC 9293 §3.10.7.4, trimming as

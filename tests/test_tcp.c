@@ -584,6 +584,40 @@ START_TEST(test_tcp_simultaneous_close_goes_through_closing)
 }
 END_TEST
 
+/* RFC 9293 3.5, figure 7: both ends send a SYN before either sees the
+ * other's; each answers the other's SYN with a SYN-ACK from SYN-RECEIVED,
+ * and both reach ESTABLISHED without a listener. */
+START_TEST(test_tcp_simultaneous_open_reaches_established_on_both_sides)
+{
+	struct tconn a = {0}, b = {0};
+	char buf[64];
+
+	ck_assert_int_eq(tcp_connect(cs, 0, ip(CLIENT_IP), htons(5001),
+				     ip(SERVER_IP), htons(6001), NULL, &a, &a.c), 0);
+	ck_assert_int_eq(tcp_connect(ss, 0, ip(SERVER_IP), htons(6001),
+				     ip(CLIENT_IP), htons(5001), NULL, &b, &b.c), 0);
+	poll_both(10);
+	ck_assert_int_eq(tcp_conn_state(a.c), TCPS_ESTABLISHED);
+	ck_assert_int_eq(tcp_conn_state(b.c), TCPS_ESTABLISHED);
+	ck_assert_uint_eq(a.connected, 1);
+	ck_assert_uint_eq(b.connected, 1);
+	ck_assert_uint_eq(a.closed + b.closed, 0);
+	/* Both directions carry data on the one connection. */
+	ck_assert_int_eq(tcp_send(a.c, "ping", 4), 4);
+	ck_assert_int_eq(tcp_send(b.c, "pong!", 5), 5);
+	poll_both(5);
+	ck_assert_uint_eq(tcp_recv(b.c, buf, sizeof(buf)), 4);
+	ck_assert_mem_eq(buf, "ping", 4);
+	ck_assert_uint_eq(tcp_recv(a.c, buf, sizeof(buf)), 5);
+	ck_assert_mem_eq(buf, "pong!", 5);
+	ck_assert_int_eq(tcp_shutdown(a.c), 0);
+	ck_assert_int_eq(tcp_shutdown(b.c), 0);
+	poll_both(6);
+	tcp_release(a.c);
+	tcp_release(b.c);
+}
+END_TEST
+
 START_TEST(test_tcp_rst_to_syn_reports_refused)
 {
 	struct tconn a = {0};
@@ -1089,6 +1123,7 @@ tcp_suite(void)
 	tcase_add_test(pair, test_tcp_graceful_close_both_sides_then_time_wait_expires);
 	tcase_add_test(pair, test_tcp_fin_acked_in_fin_wait_1_raises_acked_with_zero_bytes);
 	tcase_add_test(pair, test_tcp_simultaneous_close_goes_through_closing);
+	tcase_add_test(pair, test_tcp_simultaneous_open_reaches_established_on_both_sides);
 	tcase_add_test(pair, test_tcp_rst_to_syn_reports_refused);
 	tcase_add_test(pair, test_tcp_connection_pool_full_refuses_and_counts);
 	tcase_set_timeout(pair, 60);
