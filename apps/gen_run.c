@@ -353,11 +353,14 @@ gen_worker_poll(struct gen_worker *w)
 	wsk_client_poll(w->wc);
 	reap(w);
 	if (w->role == GEN_ROLE_CLIENT && !w->done) {
-		if (!w->stopping &&
-		    ((w->stop_at_us != 0 && w->now_us >= w->stop_at_us) ||
-		     (w->budget != 0 && w->opened >= w->budget)))
+		/* A spent connection budget only stops new connections: the open
+		 * ones still make all their keep-alive requests. Stopping would
+		 * end them early and count them completed with fewer requests. */
+		bool spent = w->budget != 0 && w->opened >= w->budget;
+
+		if (!w->stopping && w->stop_at_us != 0 && w->now_us >= w->stop_at_us)
 			gen_worker_stop(w);
-		if (!w->stopping)
+		if (!w->stopping && !spent)
 			gen_client_open_more(w);
 		else if (w->active == 0 ||
 			 (w->cfg->stop == GEN_STOP_DURATION &&
