@@ -41,6 +41,13 @@ struct engine_conf {
 	 * owns the mbuf. */
 	void (*l4_input)(struct shard *s, struct shard_port *sp,
 			 struct rte_mbuf *m, uint8_t proto);
+	/* May be NULL. When set, l4_input may hold packets back (to look
+	 * up a whole rx burst's connections at once) and l4_flush must then
+	 * process every packet held, in arrival order. shard_poll() calls it
+	 * after each port's rx burst, and the other protocols' input calls
+	 * it (engine_l4_flush()) before they handle a packet, so the packets
+	 * of a burst are still handled, and answered, in arrival order. */
+	void (*l4_flush)(struct shard *s);
 	/* Called once per shard_poll() pass after timers: the upper layers'
 	 * request and output stages. May be NULL. */
 	void (*l4_poll)(struct shard *s);
@@ -58,6 +65,14 @@ struct engine {
 	volatile bool stop;		/* engine_run() loops until set */
 	uint64_t run_duration_us;	/* engine_run(): 0 = until stopped */
 };
+
+/* Run the upper layer's held packets (engine_conf.l4_flush), if any. */
+static inline void
+engine_l4_flush(struct shard *s)
+{
+	if (s->eng->conf.l4_flush != NULL)
+		s->eng->conf.l4_flush(s);
+}
 
 /* Fill 'conf' with defaults: one shard on the calling lcore, TSC clock,
  * gratuitous ARP on. */

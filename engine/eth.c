@@ -69,6 +69,7 @@ eth_input(struct shard *s, struct shard_port *sp, struct rte_mbuf *m)
 		return;
 	case RTE_ETHER_TYPE_ARP:
 		rte_pktmbuf_adj(m, hlen);
+		engine_l4_flush(s);
 		arp_input(s, sp, m);
 		return;
 	default:

@@ -91,6 +91,7 @@ ipv4_input(struct shard *s, struct shard_port *sp, struct rte_mbuf *m)
 
 	switch (ih->next_proto_id) {
 	case IPPROTO_ICMP:
+		engine_l4_flush(s);
 		icmp_input(s, sp, m);
 		return;
 	default:

@@ -88,6 +88,7 @@ shard_poll(struct shard *s)
 			STAT_ADD(s, rx_bytes, rte_pktmbuf_pkt_len(pkts[k]));
 			eth_input(s, sp, pkts[k]);
 		}
+		engine_l4_flush(s);
 	}
 	arp_drain_inbox(s);
 

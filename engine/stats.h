@@ -65,6 +65,7 @@
 /* TCP counters (filled in by the TCP engine). */
 #define SHARD_STATS_TCP(X) \
 	X(tcp_rx_segments,          "TCP segments received") \
+	X(tcp_rx_bulk_lookups,      "rx bursts whose connections were looked up at once") \
 	X(tcp_tx_segments,          "TCP segments sent") \
 	X(tcp_drop_short,           "TCP segments shorter than the header") \
 	X(tcp_drop_bad_offset,      "TCP segments with a bad data offset") \
@@ -108,6 +109,8 @@
 	X(tcp_rexmt_segments,       "segments retransmitted") \
 	X(tcp_persist_probes,       "zero-window probes sent") \
 	X(tcp_delayed_acks,         "delayed ACKs sent by the timer") \
+	X(tcp_keepalive_probes,     "keepalive probes sent") \
+	X(tcp_keepalive_drops,      "connections reset after unanswered keepalive probes") \
 	X(tcp_conn_active,          "connections opened actively") \
 	X(tcp_conn_passive,         "connections accepted passively") \
 	X(tcp_conn_refused,         "connections refused by the peer (RST to SYN)") \

@@ -119,6 +119,15 @@ struct tcp_conf {
 	/* How long a server that lost or ignored our SYN data gets plain
 	 * SYNs (no cookie, no request, no data): 60 s. */
 	uint32_t tfo_blackhole_us;
+	/* Keepalive (RFC 9293 §3.8.4), for the connections that turn it on
+	 * (tcp_conn_opts.keepalive, tcp_set_keepalive()); the defaults are
+	 * Linux's. Idle time before the first probe: 7200 s (the RFC's
+	 * "MUST default to no less than two hours"); then a probe every 75
+	 * s; after 9 unanswered probes the connection is reset and closes
+	 * with TIMEOUT. None may be 0. */
+	uint64_t keepalive_idle_us;
+	uint32_t keepalive_intvl_us;
+	uint8_t keepalive_probes;
 };
 
 /*
@@ -153,6 +162,12 @@ struct tcp_conn_opts {
 	bool tfo;			/* try Fast Open (see above) */
 	const void *data;		/* initial data, NULL for none */
 	uint32_t data_len;		/* its length, at most the send buffer */
+	/* Keepalive (see tcp_set_keepalive()); off by default. The three
+	 * values: 0 for the shard's tcp_conf ones. */
+	bool keepalive;
+	uint64_t keepalive_idle_us;
+	uint32_t keepalive_intvl_us;
+	uint8_t keepalive_probes;
 };
 
 /* Upcalls (any may be NULL). The connection's user pointer is
@@ -187,7 +202,8 @@ void tcp_shard_fini(struct shard *s);
 
 /*
  * Turn TCP on for every shard of an engine: tcp_shard_init() on each, and
- * the engine's l4_input/l4_poll hooks set to tcp_input/tcp_poll.
+ * the engine's l4_input/l4_flush/l4_poll hooks set to
+ * tcp_input_queue/tcp_input_flush/tcp_poll.
  * @return 0 or the first error of tcp_shard_init() (shards already done
  *         are finalised again).
  */
@@ -199,10 +215,21 @@ void tcp_engine_disable(struct engine *eng);
 /* Register the shard's upcalls (copied). Cannot fail. */
 void tcp_set_upcalls(struct shard *s, const struct tcp_upcalls *u);
 
-/* The engine's l4_input hook: a TCP segment, data at the IPv4 header,
- * m->l3_len set. Takes ownership of m. */
+/* Process one TCP segment now: data at the IPv4 header, m->l3_len set.
+ * Takes ownership of m. */
 void tcp_input(struct shard *s, struct shard_port *sp, struct rte_mbuf *m,
 	       uint8_t proto);
+
+/* The engine's l4_input hook: validate a TCP segment as tcp_input() does
+ * and hold it for tcp_input_flush() (which runs at once when
+ * TCP_RX_BATCH segments are held). Takes ownership of m. */
+void tcp_input_queue(struct shard *s, struct shard_port *sp,
+		     struct rte_mbuf *m, uint8_t proto);
+
+/* The engine's l4_flush hook: look the held segments' connections up
+ * with one bulk table lookup, then process each as tcp_input() would, in
+ * arrival order. */
+void tcp_input_flush(struct shard *s);
 
 /* The engine's l4_poll hook: run due timers (capped per pass). */
 void tcp_poll(struct shard *s);
@@ -311,6 +338,27 @@ int tcp_shutdown(struct tcp_conn *c);
 /* Abortive close: send a RST (when synchronized), drop all queued data,
  * report closed(ABORTED). Safe to call in any state. */
 void tcp_abort(struct tcp_conn *c);
+
+/*
+ * Keepalive (RFC 9293 §3.8.4, in the Linux/BSD form). While on and the
+ * connection is synchronized and idle (nothing in flight, nothing queued
+ * to send), a connection that has received nothing for idle_us sends a
+ * probe: an ACK with SEG.SEQ = SND.UNA - 1 and no data, which any live
+ * peer answers with an ACK. Unanswered, it sends one every intvl_us;
+ * after count unanswered probes it sends a RST and closes with
+ * TCP_CLOSE_TIMEOUT. Any segment received starts the idle time again.
+ * Turning it on (again) restarts the wait for a full idle_us.
+ * @param c         the connection (any state; the timer starts once
+ *                  synchronized)
+ * @param on        true to turn keepalive on, false to turn it off
+ * @param idle_us   idle time before the first probe, 0: tcp_conf's
+ * @param intvl_us  time between probes, 0: tcp_conf's
+ * @param count     unanswered probes before giving up (at most 255),
+ *                  0: tcp_conf's
+ * @return 0; -EINVAL (count above 255: nothing changed).
+ */
+int tcp_set_keepalive(struct tcp_conn *c, bool on, uint64_t idle_us,
+		      uint32_t intvl_us, unsigned count);
 
 /* The user drops its handle; c must not be used afterwards. */
 void tcp_release(struct tcp_conn *c);

@@ -8,8 +8,10 @@
  *
  * The segment being processed travels in one struct tcp_seg.
  */
+#include <errno.h>
 #include <string.h>
 #include <rte_ip.h>
+#include <rte_malloc.h>
 #include <rte_tcp.h>
 
 #include "engine.h"
@@ -582,7 +584,10 @@ input_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 
 	/* Fourth, the SYN bit (RFC 5961 §4.2): any SYN in a synchronized
 	 * state gets a challenge ACK. A SYN_RECEIVED connection seeing its
-	 * peer's SYN again resends its SYN-ACK. */
+	 * peer's SYN again resends its SYN-ACK; but in a simultaneous open
+	 * (RFC 9293 figure 7, line 6) the peer's SYN-ACK repeats the SYN we
+	 * already have and brings a new ACK: the SYN is old data, dropped as
+	 * FreeBSD's trimming does, and the ACK is processed below. */
 	if (SEG_HAS(seg, SYN)) {
 		if (c->state == TCPS_SYN_RECEIVED && seg->seq == c->irs) {
 			if (!SEG_HAS(seg, ACK)) {
@@ -949,21 +954,19 @@ input_no_conn(struct tcp_shard *ts, struct tcp_seg *seg)
 	respond_reset(seg);
 }
 
-void
-tcp_input(struct shard *s, struct shard_port *sp, struct rte_mbuf *m,
-	  uint8_t proto)
+/*
+ * Validate a segment and fill seg (RFC 9293 §3.10.7 up to the lookup).
+ * Returns true with seg ready (seg->m the payload, possibly empty), or
+ * false after counting and freeing a bad one.
+ */
+static bool
+seg_parse(struct shard *s, struct shard_port *sp, struct rte_mbuf *m,
+	  struct tcp_seg *seg)
 {
-	struct tcp_shard *ts = tcp_shard_of(s);
 	const struct rte_ipv4_hdr *ih = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
 	const struct rte_tcp_hdr *th;
 	uint32_t l3 = m->l3_len, tcp_len, off;
-	struct tcp_seg seg;
-	struct tcp_conn *c;
 
-	(void)proto;
-	STAT_INC(s, tcp_rx_segments);
-	if (ts == NULL)
-		goto drop;
 	tcp_len = rte_pktmbuf_pkt_len(m) - l3;
 	if (tcp_len < sizeof(*th) || rte_pktmbuf_data_len(m) < l3 + sizeof(*th)) {
 		STAT_INC(s, tcp_drop_short);
@@ -984,67 +987,172 @@ tcp_input(struct shard *s, struct shard_port *sp, struct rte_mbuf *m,
 		STAT_INC(s, tcp_drop_bad_checksum);
 		goto drop;
 	}
-	seg.s = s;
-	seg.sp = sp;
-	seg.key.laddr = ih->dst_addr;
-	seg.key.raddr = ih->src_addr;
-	seg.key.lport = th->dst_port;
-	seg.key.rport = th->src_port;
-	seg.seq = rte_be_to_cpu_32(th->sent_seq);
-	seg.ack = rte_be_to_cpu_32(th->recv_ack);
-	seg.wnd = rte_be_to_cpu_16(th->rx_win);
-	seg.flags = th->tcp_flags & (RTE_TCP_FIN_FLAG | RTE_TCP_SYN_FLAG |
+	seg->s = s;
+	seg->sp = sp;
+	seg->key.laddr = ih->dst_addr;
+	seg->key.raddr = ih->src_addr;
+	seg->key.lport = th->dst_port;
+	seg->key.rport = th->src_port;
+	seg->seq = rte_be_to_cpu_32(th->sent_seq);
+	seg->ack = rte_be_to_cpu_32(th->recv_ack);
+	seg->wnd = rte_be_to_cpu_16(th->rx_win);
+	seg->flags = th->tcp_flags & (RTE_TCP_FIN_FLAG | RTE_TCP_SYN_FLAG |
 		RTE_TCP_RST_FLAG | RTE_TCP_PSH_FLAG | RTE_TCP_ACK_FLAG);
-	seg.len = tcp_len - off;
-	if (SEG_HAS(&seg, SYN) && SEG_HAS(&seg, RST)) {
+	seg->len = tcp_len - off;
+	if (SEG_HAS(seg, SYN) && SEG_HAS(seg, RST)) {
 		STAT_INC(s, tcp_drop_bad_flags);
 		goto drop;
 	}
 	if (tcp_options_parse((const uint8_t *)(th + 1), off - sizeof(*th),
-			      SEG_HAS(&seg, SYN), &seg.opts) != TCP_OPT_OK) {
+			      SEG_HAS(seg, SYN), &seg->opts) != TCP_OPT_OK) {
 		STAT_INC(s, tcp_drop_bad_options);
 		goto drop;
 	}
-	if (seg.key.rport == 0 || seg.key.lport == 0) {
+	if (seg->key.rport == 0 || seg->key.lport == 0) {
 		STAT_INC(s, tcp_drop_bad_flags);
 		goto drop;
 	}
 	/* From here on m holds the payload only. */
 	rte_pktmbuf_adj(m, (uint16_t)(l3 + off));
-	seg.m = m;
+	seg->m = m;
 	if (m->data_len == 0 && m->next != NULL) {
-		seg.m = m->next;
-		seg.m->nb_segs = (uint16_t)(m->nb_segs - 1);
-		seg.m->pkt_len = m->pkt_len;
+		seg->m = m->next;
+		seg->m->nb_segs = (uint16_t)(m->nb_segs - 1);
+		seg->m->pkt_len = m->pkt_len;
 		m->next = NULL;
 		m->nb_segs = 1;
 		rte_pktmbuf_free_seg(m);
 	}
+	return true;
+drop:
+	rte_pktmbuf_free(m);
+	return false;
+}
 
-	c = tcp_conn_lookup(ts, &seg.key);
+/* Process a parsed segment for connection c (NULL: none), then free what
+ * is left of it. */
+static void
+seg_process(struct tcp_shard *ts, struct tcp_seg *seg, struct tcp_conn *c)
+{
 	if (c == NULL) {
-		input_no_conn(ts, &seg);
+		input_no_conn(ts, seg);
 		goto done;
 	}
+	/* Keepalive: the peer is alive, whatever the segment says. */
+	c->last_rcv_us = ts->s->now_us;
+	c->keep_probes = 0;
 	switch (c->state) {
 	case TCPS_SYN_SENT:
-		input_syn_sent(c, &seg);
+		input_syn_sent(c, seg);
 		break;
 	case TCPS_TIME_WAIT:
-		if (input_time_wait(c, &seg)) {
-			input_no_conn(ts, &seg);
+		if (input_time_wait(c, seg)) {
+			input_no_conn(ts, seg);
 			goto done;
 		}
 		break;
 	default:
-		input_synchronized(c, &seg);
+		input_synchronized(c, seg);
 		break;
 	}
 	tcp_dispatch(c);
 done:
-	if (seg.m != NULL)
-		rte_pktmbuf_free(seg.m);
-	return;
-drop:
-	rte_pktmbuf_free(m);
+	if (seg->m != NULL)
+		rte_pktmbuf_free(seg->m);
+}
+
+void
+tcp_input(struct shard *s, struct shard_port *sp, struct rte_mbuf *m,
+	  uint8_t proto)
+{
+	struct tcp_shard *ts = tcp_shard_of(s);
+	struct tcp_seg seg;
+
+	(void)proto;
+	STAT_INC(s, tcp_rx_segments);
+	if (ts == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (seg_parse(s, sp, m, &seg))
+		seg_process(ts, &seg, tcp_conn_lookup(ts, &seg.key));
+}
+
+void
+tcp_input_queue(struct shard *s, struct shard_port *sp, struct rte_mbuf *m,
+		uint8_t proto)
+{
+	struct tcp_shard *ts = tcp_shard_of(s);
+
+	(void)proto;
+	STAT_INC(s, tcp_rx_segments);
+	if (ts == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (seg_parse(s, sp, m, &ts->rx_segs[ts->rx_n]) &&
+	    ++ts->rx_n == TCP_RX_BATCH)
+		tcp_input_flush(s);
+}
+
+void
+tcp_input_flush(struct shard *s)
+{
+	struct tcp_shard *ts = tcp_shard_of(s);
+	const void *keys[TCP_RX_BATCH];
+	void *data[TCP_RX_BATCH];
+	uint64_t hits = 0;
+	uint32_t n, gen;
+
+	if (ts == NULL || ts->rx_n == 0)
+		return;
+	n = ts->rx_n;
+	if (n == 1) {
+		/* Nothing to batch: the plain lookup is cheaper. */
+		data[0] = tcp_conn_lookup(ts, &ts->rx_segs[0].key);
+		hits = data[0] != NULL;
+	} else {
+		for (uint32_t i = 0; i < n; i++)
+			keys[i] = &ts->rx_segs[i].key;
+		rte_hash_lookup_bulk_data(ts->table, keys, n, &hits, data);
+		STAT_INC(s, tcp_rx_bulk_lookups);
+	}
+	gen = ts->table_gen;
+	for (uint32_t i = 0; i < n; i++) {
+		struct tcp_seg *seg = &ts->rx_segs[i];
+		struct tcp_conn *c;
+
+		/* A segment before this one added or removed a connection
+		 * (and may have freed the one found): look up again, as one
+		 * segment at a time would have. */
+		if (ts->table_gen != gen)
+			c = tcp_conn_lookup(ts, &seg->key);
+		else
+			c = (hits >> i) & 1 ? data[i] : NULL;
+		seg_process(ts, seg, c);
+	}
+	ts->rx_n = 0;
+}
+
+int
+tcp_input_init(struct tcp_shard *ts, int socket_id)
+{
+	ts->rx_segs = rte_zmalloc_socket("tcp_rx_segs",
+		sizeof(*ts->rx_segs) * TCP_RX_BATCH, RTE_CACHE_LINE_SIZE,
+		socket_id);
+	ts->rx_n = 0;
+	return ts->rx_segs == NULL ? -ENOMEM : 0;
+}
+
+void
+tcp_input_fini(struct tcp_shard *ts)
+{
+	if (ts->rx_segs == NULL)
+		return;
+	for (uint32_t i = 0; i < ts->rx_n; i++)
+		if (ts->rx_segs[i].m != NULL)
+			rte_pktmbuf_free(ts->rx_segs[i].m);
+	ts->rx_n = 0;
+	rte_free(ts->rx_segs);
+	ts->rx_segs = NULL;
 }

@@ -493,6 +493,15 @@ build:
 		tcp_tlp_schedule(c);
 }
 
+/* The Linux/BSD probe: SND.UNA - 1 lies below the peer's window, so a
+ * live peer must answer with an ACK (RFC 9293 §3.10.7.4), and the byte is
+ * not one it could take as new data. Options and window as on any ACK. */
+int
+tcp_output_keepalive(struct tcp_conn *c)
+{
+	return tcp_xmit(c, c->snd_una - 1, 0, RTE_TCP_ACK_FLAG);
+}
+
 void
 tcp_respond(struct shard *s, struct shard_port *sp, rte_be32_t src,
 	    rte_be32_t dst, rte_be16_t sport, rte_be16_t dport, uint32_t seq,

@@ -72,6 +72,9 @@ tcp_conf_init(struct tcp_conf *c)
 	c->syncookies = true;
 	c->tfo_cache_entries = 1024;
 	c->tfo_blackhole_us = 60000000;
+	c->keepalive_idle_us = 7200ULL * 1000000;
+	c->keepalive_intvl_us = 75000000;
+	c->keepalive_probes = 9;
 }
 
 /* --- shard state ------------------------------------------------------ */
@@ -97,7 +100,9 @@ tcp_shard_init(struct shard *s, const struct tcp_conf *conf)
 	    conf->ephemeral_lo == 0 || conf->ephemeral_lo > conf->ephemeral_hi ||
 	    conf->wscale > TCP_OPT_WSCALE_MAX || conf->max_listeners == 0 ||
 	    tcp_cc_find(conf->cc) == NULL || conf->initial_rto_us == 0 ||
-	    conf->tfo_cache_entries > (1u << 24))
+	    conf->tfo_cache_entries > (1u << 24) ||
+	    conf->keepalive_idle_us == 0 || conf->keepalive_intvl_us == 0 ||
+	    conf->keepalive_probes == 0)
 		return -EINVAL;
 	ts = rte_zmalloc_socket("tcp_shard", sizeof(*ts), RTE_CACHE_LINE_SIZE,
 				sid);
@@ -146,12 +151,15 @@ tcp_shard_init(struct shard *s, const struct tcp_conf *conf)
 		goto nomem;
 	if (tcp_tfo_cache_init(ts, sid) != 0)
 		goto nomem;
+	if (tcp_input_init(ts, sid) != 0)
+		goto nomem;
 	if (timer_wheel_init(&ts->wheel, TCP_WHEEL_SLOTS, TCP_WHEEL_TICK_US,
 			     s->now_us) != 0)
 		goto nomem;
 	s->l4 = ts;
 	return 0;
 nomem:
+	tcp_input_fini(ts);
 	tcp_tfo_cache_fini(ts);
 	rte_free(ts->listeners);
 	rte_hash_free(ts->table);
@@ -180,6 +188,7 @@ tcp_conn_unlink(struct tcp_conn *c)
 {
 	if (c->t_flags & TF_IN_TABLE) {
 		rte_hash_del_key(c->ts->table, &c->key);
+		c->ts->table_gen++;
 		c->t_flags &= ~TF_IN_TABLE;
 	}
 }
@@ -220,6 +229,7 @@ tcp_shard_fini(struct shard *s)
 	for (uint32_t i = 0; i < ts->conf.max_listeners; i++)
 		rte_free(ts->listeners[i].acceptq);
 	timer_wheel_free(&ts->wheel);
+	tcp_input_fini(ts);
 	tcp_tfo_cache_fini(ts);
 	rte_free(ts->listeners);
 	rte_hash_free(ts->table);
@@ -240,7 +250,8 @@ tcp_engine_enable(struct engine *eng, const struct tcp_conf *c)
 		}
 	}
 	tcp_tfo_share_key(eng);
-	eng->conf.l4_input = tcp_input;
+	eng->conf.l4_input = tcp_input_queue;
+	eng->conf.l4_flush = tcp_input_flush;
 	eng->conf.l4_poll = tcp_poll;
 	return 0;
 }
@@ -249,6 +260,7 @@ void
 tcp_engine_disable(struct engine *eng)
 {
 	eng->conf.l4_input = NULL;
+	eng->conf.l4_flush = NULL;
 	eng->conf.l4_poll = NULL;
 	for (unsigned i = 0; i < eng->nb_shards; i++)
 		tcp_shard_fini(eng->shards[i]);
@@ -321,6 +333,7 @@ tcp_conn_insert(struct tcp_conn *c)
 		return -ENOSPC;
 	}
 	c->t_flags |= TF_IN_TABLE;
+	c->ts->table_gen++;
 	return 0;
 }
 
@@ -410,6 +423,7 @@ tcp_conn_established(struct tcp_conn *c)
 	c->state = (c->t_flags & TF_SHUT_WR) ? TCPS_FIN_WAIT_1 : TCPS_ESTABLISHED;
 	tcp_cc_init(&c->cc, ts->cc, c->t_maxseg,
 		    (c->t_flags & TF_SACK_PERMIT) != 0, ts->s->now_us);
+	tcp_keepalive_start(c);
 	if (c->t_flags & TF_SYN_REXMT) {
 		/* RFC 5681 §3.1: one segment after a lost SYN or SYN-ACK. */
 		c->cc.cwnd = c->t_maxseg;
@@ -772,6 +786,10 @@ tcp_connect(struct shard *s, uint16_t port_index, rte_be32_t laddr,
 			c->snd_buf = o->snd_buf;
 		if (o->rcv_buf)
 			c->rcv_buf = o->rcv_buf;
+		if (o->keepalive)
+			tcp_set_keepalive(c, true, o->keepalive_idle_us,
+					  o->keepalive_intvl_us,
+					  o->keepalive_probes);
 	}
 	c->user = user;
 	tcp_conn_init_seq(c);
@@ -940,6 +958,29 @@ tcp_release(struct tcp_conn *c)
 	tcp_shutdown(c);
 	if (c->state == TCPS_FIN_WAIT_2)
 		tcp_timer_arm(c, TCPT_TIME_WAIT, c->ts->conf.time_wait_us);
+}
+
+int
+tcp_set_keepalive(struct tcp_conn *c, bool on, uint64_t idle_us,
+		  uint32_t intvl_us, unsigned count)
+{
+	const struct tcp_conf *conf = &c->ts->conf;
+
+	if (count > UINT8_MAX)
+		return -EINVAL;
+	if (!on) {
+		c->t_flags &= ~TF_KEEPALIVE;
+		tcp_timer_cancel(c, TCPT_KEEP);
+		return 0;
+	}
+	c->keep_idle_us = idle_us ? idle_us : conf->keepalive_idle_us;
+	c->keep_intvl_us = intvl_us ? intvl_us : conf->keepalive_intvl_us;
+	c->keep_count = (uint8_t)(count ? count : conf->keepalive_probes);
+	c->t_flags |= TF_KEEPALIVE;
+	c->keep_probes = 0;
+	if (tcp_state_synchronized(c->state) && c->state != TCPS_TIME_WAIT)
+		tcp_timer_arm(c, TCPT_KEEP, c->keep_idle_us);
+	return 0;
 }
 
 void *

@@ -120,6 +120,64 @@ timer_time_wait(struct tcp_conn *c)
 	tcp_conn_close(c, TCP_CLOSE_NORMAL);
 }
 
+static bool
+keepalive_state(enum tcp_state st)
+{
+	return st >= TCPS_ESTABLISHED && st != TCPS_TIME_WAIT;
+}
+
+void
+tcp_keepalive_start(struct tcp_conn *c)
+{
+	c->last_rcv_us = c->ts->s->now_us;
+	c->keep_probes = 0;
+	if ((c->t_flags & TF_KEEPALIVE) && keepalive_state(c->state))
+		tcp_timer_arm(c, TCPT_KEEP, c->keep_idle_us);
+}
+
+/*
+ * Keepalive (RFC 9293 §3.8.4; Linux tcp_keepalive_timer). The timer is
+ * not moved by every received segment: it fires at most once per idle
+ * period and measures the silence from last_rcv_us, so the per-segment
+ * cost is one store.
+ */
+static void
+timer_keep(struct tcp_conn *c)
+{
+	struct tcp_shard *ts = c->ts;
+	uint64_t elapsed;
+
+	if (!(c->t_flags & TF_KEEPALIVE) || !keepalive_state(c->state))
+		return;
+	/* Idle connections only: with data in flight or waiting, the
+	 * retransmission and persist timers find a dead peer. */
+	if (c->snd_max != c->snd_una || c->sq_bytes > 0) {
+		c->keep_probes = 0;
+		tcp_timer_arm(c, TCPT_KEEP, c->keep_idle_us);
+		return;
+	}
+	elapsed = ts->s->now_us - c->last_rcv_us;
+	if (elapsed < c->keep_idle_us) {
+		tcp_timer_arm(c, TCPT_KEEP, c->keep_idle_us - elapsed);
+		return;
+	}
+	if (c->keep_probes >= c->keep_count) {
+		STAT_INC(ts->s, tcp_keepalive_drops);
+		tcp_respond(ts->s, c->sp, c->key.laddr, c->key.raddr,
+			    c->key.lport, c->key.rport, c->snd_nxt, c->rcv_nxt,
+			    RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+		tcp_conn_close(c, TCP_CLOSE_TIMEOUT);
+		return;
+	}
+	/* A probe that found no mbuf is not counted: the peer never had
+	 * the chance to answer it. */
+	if (tcp_output_keepalive(c) == 0) {
+		c->keep_probes++;
+		STAT_INC(ts->s, tcp_keepalive_probes);
+	}
+	tcp_timer_arm(c, TCPT_KEEP, c->keep_intvl_us);
+}
+
 static void (*const tcp_timer_handlers[TCPT_COUNT])(struct tcp_conn *c) = {
 	[TCPT_REXMT] = timer_rexmt,
 	[TCPT_PERSIST] = timer_persist,
@@ -127,6 +185,7 @@ static void (*const tcp_timer_handlers[TCPT_COUNT])(struct tcp_conn *c) = {
 	[TCPT_TIME_WAIT] = timer_time_wait,
 	[TCPT_RACK] = tcp_rack_timer,
 	[TCPT_TLP] = tcp_tlp_timer,
+	[TCPT_KEEP] = timer_keep,
 };
 
 static void

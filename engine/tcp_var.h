@@ -41,6 +41,7 @@ enum tcp_timer_kind {
 	TCPT_TIME_WAIT,		/* 2 MSL */
 	TCPT_RACK,		/* RACK reordering window (tcp_recovery.c) */
 	TCPT_TLP,		/* tail loss probe (tcp_recovery.c) */
+	TCPT_KEEP,		/* keepalive idle time and probe interval */
 	TCPT_COUNT
 };
 
@@ -81,6 +82,7 @@ enum tcp_timer_kind {
 #define TF_TFO_EXP	(1u << 25)	/* the option in experimental form (kind 254) */
 #define TF_TFO_SEND_COOKIE (1u << 26)	/* server: the SYN-ACK carries our cookie */
 #define TF_TFO_PENDING	(1u << 27)	/* server: counted in tfo_listener->tfo_pending */
+#define TF_KEEPALIVE	(1u << 28)	/* keepalive on (tcp_set_keepalive) */
 
 /* Events waiting for upcalls (t_events). */
 #define TEV_CONNECTED	(1u << 0)
@@ -179,6 +181,13 @@ struct tcp_conn {
 	uint8_t rxt_shift;		/* consecutive retransmissions */
 	uint8_t dupacks;
 	uint64_t last_send_us;
+	uint64_t last_rcv_us;		/* latest segment received */
+
+	/* Keepalive (TF_KEEPALIVE; tcp_timer.c). */
+	uint64_t keep_idle_us;
+	uint32_t keep_intvl_us;
+	uint8_t keep_count;		/* probes before giving up */
+	uint8_t keep_probes;		/* sent since the last segment received */
 
 	struct tcp_cc_state cc;
 	struct tcp_sack_board sack;
@@ -217,6 +226,11 @@ struct tcp_conn {
 	struct timer_entry timers[TCPT_COUNT];
 };
 
+/* Segments of an rx burst held for one bulk table lookup (tcp_input.c);
+ * rte_hash_lookup_bulk_data takes at most RTE_HASH_LOOKUP_BULK_MAX. */
+#define TCP_RX_BATCH 64
+struct tcp_seg;
+
 struct tcp_shard {
 	struct shard *s;
 	struct tcp_conf conf;
@@ -233,6 +247,12 @@ struct tcp_shard {
 	uint32_t challenge_count;
 	struct tcp_tfo_entry *tfo_cache;	/* Fast Open client cache */
 	uint32_t tfo_cache_mask;		/* entries - 1 */
+	/* Held segments (tcp_input_queue) and the table's generation: every
+	 * insertion or deletion bumps it, so a batch knows when its bulk
+	 * lookup results may be stale. */
+	struct tcp_seg *rx_segs;		/* TCP_RX_BATCH entries */
+	uint32_t rx_n;
+	uint32_t table_gen;
 };
 
 static inline struct tcp_shard *
@@ -288,6 +308,12 @@ void tcp_listener_remove(struct tcp_conn *c);
 uint16_t tcp_mss_for_port(const struct shard_port *sp);
 void tcp_conn_init_seq(struct tcp_conn *c);
 
+/* tcp_input.c */
+/* Allocate the held-segment array: 0 or -ENOMEM. */
+int tcp_input_init(struct tcp_shard *ts, int socket_id);
+/* Free held segments and the array. Safe when init failed. */
+void tcp_input_fini(struct tcp_shard *ts);
+
 /* tcp_output.c */
 void tcp_output(struct tcp_conn *c);
 void tcp_respond(struct shard *s, struct shard_port *sp, rte_be32_t src,
@@ -306,6 +332,10 @@ enum tcp_tlp_sent {
 /* RFC 8985 §7.3: send one new segment if the peer's window allows, else
  * retransmit the highest-sequence segment; outside cwnd. */
 enum tcp_tlp_sent tcp_output_tlp(struct tcp_conn *c);
+
+/* A keepalive probe: an ACK at SND.UNA - 1 without data (tcp_timer.c).
+ * Returns 0, or -1 when no mbuf was free. */
+int tcp_output_keepalive(struct tcp_conn *c);
 
 /* tcp_fastopen.c (Fast Open, RFC 7413) */
 /* Allocate the client cache (conf.tfo_cache_entries, 0: none): 0,
@@ -389,5 +419,7 @@ void tcp_timers_cancel_all(struct tcp_conn *c);
 bool tcp_timer_armed(const struct tcp_conn *c, enum tcp_timer_kind k);
 void tcp_timers_run(struct tcp_shard *ts);
 void tcp_enter_time_wait(struct tcp_conn *c);
+/* The connection is synchronized now: start keepalive if it is on. */
+void tcp_keepalive_start(struct tcp_conn *c);
 
 #endif

@@ -868,6 +868,47 @@ START_TEST(test_tcp_rst_outside_window_ignored_inside_gets_challenge_ack)
 }
 END_TEST
 
+/* One rx burst: the engine looks the burst's connections up at once, yet
+ * each segment meets the table as the segments before it left it. */
+START_TEST(test_tcp_burst_is_looked_up_at_once_and_sees_earlier_segments_effects)
+{
+	struct tconn t = {0};
+	struct out_seg o;
+	uint64_t bulk;
+
+	learn_peer();
+	peer_handshake(5000, &t);
+	bulk = stat(srv, "tcp_rx_bulk_lookups");
+	/* RST at RCV.NXT (ends the connection), data on the same 4-tuple
+	 * (now for the listener only), a SYN from another port (a new
+	 * connection), all received in one burst. */
+	ck_assert_int_eq(fake_port_inject_bytes(&fps, ss->pool, fbuf,
+		frame_tcp(fbuf, 40000, SERVER_PORT, 5001, 0, RTE_TCP_RST_FLAG,
+			  0, NULL, 0, NULL, 0)), 0);
+	ck_assert_int_eq(fake_port_inject_bytes(&fps, ss->pool, fbuf,
+		frame_tcp(fbuf, 40000, SERVER_PORT, 5001, 777,
+			  RTE_TCP_ACK_FLAG, 65535, NULL, 0, "abc", 3)), 0);
+	ck_assert_int_eq(fake_port_inject_bytes(&fps, ss->pool, fbuf,
+		frame_tcp(fbuf, 40001, SERVER_PORT, 9000, 0, RTE_TCP_SYN_FLAG,
+			  65535, NULL, 0, NULL, 0)), 0);
+	test_engine_poll(srv, 1);
+	ck_assert_uint_eq(stat(srv, "tcp_rx_bulk_lookups"), bulk + 1);
+	ck_assert_uint_eq(t.closed, 1);
+	ck_assert_int_eq(t.reason, TCP_CLOSE_RESET);
+	/* No connection any more: the listener answers the ACK with a RST. */
+	ck_assert_uint_eq(stat(srv, "tcp_drop_listen_ack"), 1);
+	ck_assert(pop_seg(&o));
+	ck_assert_uint_eq(o.flags, RTE_TCP_RST_FLAG);
+	ck_assert_uint_eq(o.seq, 777);
+	ck_assert(pop_seg(&o));
+	ck_assert_uint_eq(o.flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	ck_assert_uint_eq(o.ack, 9001);
+	ck_assert(!pop_seg(&o));
+	tcp_release(t.c);
+	tcp_listener_close(tl.l);
+}
+END_TEST
+
 START_TEST(test_tcp_syn_on_established_connection_gets_challenge_ack)
 {
 	struct tconn t = {0};
@@ -1134,6 +1175,7 @@ tcp_suite(void)
 	tcase_add_test(one, test_tcp_malformed_options_segment_is_dropped_and_counted);
 	tcase_add_test(one, test_tcp_bad_checksum_is_dropped_and_counted);
 	tcase_add_test(one, test_tcp_rst_outside_window_ignored_inside_gets_challenge_ack);
+	tcase_add_test(one, test_tcp_burst_is_looked_up_at_once_and_sees_earlier_segments_effects);
 	tcase_add_test(one, test_tcp_syn_on_established_connection_gets_challenge_ack);
 	tcase_add_test(one, test_tcp_out_of_order_data_is_acked_at_once_with_sack);
 	tcase_add_test(one, test_tcp_full_backlog_answers_with_syn_cookie_and_cookie_ack_connects);

@@ -593,6 +593,74 @@ START_TEST(test_control_socket_stores_tcp_fastopen_and_nodelay)
 }
 END_TEST
 
+static uint64_t
+keepalive_probes_sent(void)
+{
+	return engine_stat(cli, (enum shard_stat)
+			   shard_stat_index("tcp_keepalive_probes"));
+}
+
+static void
+set_u32(WSK_SOCKET *so, uint32_t level, uint32_t code, uint32_t v,
+	NTSTATUS want)
+{
+	ck_assert_int_eq(so->basic->control_socket(so, WskSetOption, code,
+			 level, sizeof(v), &v, 0, NULL, NULL, NULL), want);
+}
+
+static uint32_t
+get_u32(WSK_SOCKET *so, uint32_t level, uint32_t code)
+{
+	uint32_t v = 12345;
+
+	ck_assert_int_eq(so->basic->control_socket(so, WskGetOption, code,
+			 level, 0, NULL, sizeof(v), &v, NULL, NULL),
+			 STATUS_SUCCESS);
+	return v;
+}
+
+/* SO_KEEPALIVE, TCP_KEEPALIVE (idle s), TCP_KEEPINTVL (s) and TCP_KEEPCNT
+ * are stored, read back and checked; set before connect they reach the
+ * connection, and SO_KEEPALIVE 0 on a connected socket stops probing. */
+START_TEST(test_control_socket_keepalive_options_reach_the_connection)
+{
+	WSK_SOCKET *so = bound_conn(WSK_FLAG_CONNECTION_SOCKET);
+	struct wsk_request r = rq(3);
+
+	ck_assert_uint_eq(get_u32(so, WSK_SOL_SOCKET, WSK_SO_KEEPALIVE), 0);
+	ck_assert_uint_eq(get_u32(so, WSK_IPPROTO_TCP, WSK_TCP_KEEPALIVE), 0);
+	set_u32(so, WSK_SOL_SOCKET, WSK_SO_KEEPALIVE, 1, STATUS_SUCCESS);
+	set_u32(so, WSK_IPPROTO_TCP, WSK_TCP_KEEPALIVE, 10, STATUS_SUCCESS);
+	set_u32(so, WSK_IPPROTO_TCP, WSK_TCP_KEEPINTVL, 2, STATUS_SUCCESS);
+	set_u32(so, WSK_IPPROTO_TCP, WSK_TCP_KEEPCNT, 3, STATUS_SUCCESS);
+	set_u32(so, WSK_IPPROTO_TCP, WSK_TCP_KEEPCNT, 256,
+		STATUS_INVALID_PARAMETER);
+	set_u32(so, WSK_IPPROTO_TCP, WSK_TCP_KEEPALIVE, 0,
+		STATUS_INVALID_PARAMETER);
+	set_u32(so, WSK_IPPROTO_TCP, WSK_TCP_KEEPINTVL, 32768,
+		STATUS_INVALID_PARAMETER);
+	ck_assert_uint_eq(get_u32(so, WSK_SOL_SOCKET, WSK_SO_KEEPALIVE), 1);
+	ck_assert_uint_eq(get_u32(so, WSK_IPPROTO_TCP, WSK_TCP_KEEPALIVE), 10);
+	ck_assert_uint_eq(get_u32(so, WSK_IPPROTO_TCP, WSK_TCP_KEEPINTVL), 2);
+	ck_assert_uint_eq(get_u32(so, WSK_IPPROTO_TCP, WSK_TCP_KEEPCNT), 3);
+	ck_assert_int_eq(so->connection->connect_ex(so,
+			 (struct sockaddr *)&server_addr, NULL, 0, &r),
+			 STATUS_PENDING);
+	ck_assert_int_eq(wait_one().status, STATUS_SUCCESS);
+	for (int i = 0; i < 90; i++)
+		advance(100000);
+	ck_assert_uint_eq(keepalive_probes_sent(), 0);
+	for (int i = 0; i < 20; i++)
+		advance(100000);
+	ck_assert_uint_eq(keepalive_probes_sent(), 1);
+	set_u32(so, WSK_SOL_SOCKET, WSK_SO_KEEPALIVE, 0, STATUS_SUCCESS);
+	for (int i = 0; i < 60; i++)
+		advance(1000000);
+	ck_assert_uint_eq(keepalive_probes_sent(), 1);
+	close_sock(so);
+}
+END_TEST
+
 /* --- conformance ------------------------------------------------------------ */
 
 START_TEST(test_connect_ex_while_connecting_or_connected_returns_connection_active)
@@ -974,6 +1042,7 @@ wsk_api_suite(void)
 	tcase_add_test(seed, test_dead_socket_returns_file_forced_closed_until_closed);
 	tcase_add_test(seed, test_caller_may_reuse_buffer_after_completion);
 	tcase_add_test(seed, test_control_socket_stores_tcp_fastopen_and_nodelay);
+	tcase_add_test(seed, test_control_socket_keepalive_options_reach_the_connection);
 	suite_add_tcase(s, seed);
 
 	tcase_add_checked_fixture(conf, setup, teardown);

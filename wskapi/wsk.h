@@ -127,6 +127,16 @@ enum wsk_control_socket_type {
 #define WSK_IPPROTO_TCP		6
 #define WSK_TCP_NODELAY		1
 #define WSK_TCP_FASTOPEN	15
+/* Keepalive (tcp_set_keepalive()), 32-bit values. SO_KEEPALIVE turns it
+ * on or off; TCP_KEEPALIVE (TCP_KEEPIDLE) is the idle time in seconds,
+ * TCP_KEEPINTVL the interval between probes in seconds (both 1..32767,
+ * Linux's limits), TCP_KEEPCNT the probes before giving up (1..255). A
+ * value never set reads as 0: the engine's default (tcp_conf). They apply
+ * at once to a connected socket and at connect otherwise. */
+#define WSK_SO_KEEPALIVE	0x0008
+#define WSK_TCP_KEEPALIVE	3
+#define WSK_TCP_KEEPCNT		16
+#define WSK_TCP_KEEPINTVL	17
 
 /*
  * SO_WSK_EVENT_CALLBACK (SOL_SOCKET, set only): in_buf is a struct

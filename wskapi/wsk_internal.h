@@ -71,6 +71,10 @@ struct wsk_sock {
 	bool nodelay;
 	bool fastopen;
 	uint32_t fastopen_value;	/* TCP_FASTOPEN as set: a listener's max pending */
+	bool keepalive;			/* SO_KEEPALIVE */
+	uint32_t keep_idle_s;		/* TCP_KEEPALIVE, 0: engine default */
+	uint32_t keep_intvl_s;		/* TCP_KEEPINTVL, 0: engine default */
+	uint32_t keep_cnt;		/* TCP_KEEPCNT, 0: engine default */
 	rte_be32_t laddr;
 	rte_be16_t lport;
 	rte_be32_t raddr;

@@ -829,6 +829,66 @@ events_kick(struct wsk_sock *so, uint32_t enabled)
 		wsk_recv_serve(so);
 }
 
+static void
+keepalive_apply(struct wsk_sock *so, struct tcp_conn_opts *o)
+{
+	o->keepalive = so->keepalive;
+	o->keepalive_idle_us = (uint64_t)so->keep_idle_s * 1000000;
+	o->keepalive_intvl_us = so->keep_intvl_s * 1000000u;
+	o->keepalive_probes = (uint8_t)so->keep_cnt;
+}
+
+/* SO_KEEPALIVE, TCP_KEEPALIVE, TCP_KEEPINTVL, TCP_KEEPCNT (wsk.h): the
+ * values live in the socket, go to tcp_connect() and, on a connected
+ * socket, to the connection at once. */
+static NTSTATUS
+keepalive_option(struct wsk_sock *so, enum wsk_control_socket_type type,
+		 uint32_t code, size_t in_size, const void *in_buf,
+		 size_t out_size, void *out_buf, size_t *out_size_returned,
+		 const struct wsk_request *req)
+{
+	uint32_t v, *field = code == WSK_TCP_KEEPALIVE ? &so->keep_idle_s :
+			     code == WSK_TCP_KEEPINTVL ? &so->keep_intvl_s :
+			     code == WSK_TCP_KEEPCNT ? &so->keep_cnt : NULL;
+
+	if (type == WskSetOption) {
+		struct tcp_conn_opts o;
+
+		if (in_buf == NULL || in_size < sizeof(v))
+			return STATUS_INVALID_PARAMETER;
+		memcpy(&v, in_buf, sizeof(v));
+		if (field == NULL)
+			so->keepalive = v != 0;
+		else if (v == 0 || v > (code == WSK_TCP_KEEPCNT ? 255u : 32767u))
+			return STATUS_INVALID_PARAMETER;
+		else
+			*field = v;
+		if (so->conn != NULL) {
+			keepalive_apply(so, &o);
+			tcp_set_keepalive(so->conn, o.keepalive,
+					  o.keepalive_idle_us,
+					  o.keepalive_intvl_us,
+					  o.keepalive_probes);
+		}
+		if (out_size_returned != NULL)
+			*out_size_returned = 0;
+		return req == NULL ? STATUS_SUCCESS
+				   : complete_now(req, STATUS_SUCCESS, 0);
+	}
+	if (out_buf == NULL || out_size < sizeof(v))
+		return STATUS_INVALID_PARAMETER;
+	if (req != NULL && !wsk_cq_reserve(req->cq))
+		return STATUS_INSUFFICIENT_RESOURCES;
+	v = field != NULL ? *field : so->keepalive;
+	memcpy(out_buf, &v, sizeof(v));
+	if (out_size_returned != NULL)
+		*out_size_returned = sizeof(v);
+	if (req != NULL)
+		wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS,
+			    sizeof(v), 0);
+	return STATUS_SUCCESS;
+}
+
 static NTSTATUS
 ws_control_socket(WSK_SOCKET *s, enum wsk_control_socket_type type,
 		  uint32_t code, uint32_t level, size_t in_size,
@@ -878,6 +938,13 @@ ws_control_socket(WSK_SOCKET *s, enum wsk_control_socket_type type,
 		events_kick(so, so->events & ~before);
 		return STATUS_SUCCESS;
 	}
+	if ((level == WSK_SOL_SOCKET && code == WSK_SO_KEEPALIVE) ||
+	    (level == WSK_IPPROTO_TCP &&
+	     (code == WSK_TCP_KEEPALIVE || code == WSK_TCP_KEEPINTVL ||
+	      code == WSK_TCP_KEEPCNT)))
+		return keepalive_option(so, type, code, in_size, in_buf,
+					out_size, out_buf, out_size_returned,
+					req);
 	if (level == WSK_SOL_SOCKET && code == WSK_SO_REUSEADDR)
 		opt = &so->reuseaddr;
 	else if (level == WSK_IPPROTO_TCP && code == WSK_TCP_NODELAY)
@@ -1073,6 +1140,7 @@ ws_connect_ex(WSK_SOCKET *s, const struct sockaddr *remote, const WSK_BUF *buf,
 	laddr = so->laddr != 0 ? so->laddr :
 		c->shard->ports[c->port_index].port->conf.addrs[0].ip;
 	opts.nodelay = so->nodelay;
+	keepalive_apply(so, &opts);
 	/* Set before tcp_connect(): its upcalls find the socket ready. */
 	so->connect_req = r;
 	so->snd_total = r->end;
