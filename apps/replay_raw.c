@@ -239,6 +239,29 @@ raw_port_start(uint16_t port, struct rte_mempool *mp, char *err, size_t errlen)
 	return 0;
 }
 
+/* Write one frame the port took to the --capture file, stamped with the
+ * wall clock (this is a diagnostic path: a syscall now and then is fine). */
+static void
+raw_capture_write(const struct replay_raw_conf *conf,
+		  struct replay_raw_report *report, const struct rte_mbuf *m)
+{
+	static uint8_t frame[UINT16_MAX];
+	struct pcap_pkthdr h;
+	struct timespec ts;
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	const void *d = rte_pktmbuf_read(m, 0, len, frame);
+
+	if (d == NULL)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	memset(&h, 0, sizeof(h));
+	h.ts.tv_sec = ts.tv_sec;
+	h.ts.tv_usec = ts.tv_nsec / 1000;
+	h.caplen = h.len = len;
+	pcap_dump(conf->capture, &h, d);
+	report->captured++;
+}
+
 int
 replay_raw_run(const struct replay_raw_capture *rc,
 	       const struct replay_raw_conf *conf,
@@ -328,7 +351,23 @@ replay_raw_run(const struct replay_raw_capture *rc,
 		}
 		if (nb == 0)
 			continue;
+		/* With --capture, hold a reference across the burst: the port
+		 * may free what it took before we get to write it, and only
+		 * frames it took belong in the capture. */
+		if (conf->capture != NULL)
+			for (uint32_t k = 0; k < nb; k++)
+				rte_pktmbuf_refcnt_update(burst[k], 1);
 		taken = rte_eth_tx_burst(conf->port_id, 0, burst, (uint16_t)nb);
+		if (conf->capture != NULL) {
+			for (uint32_t k = 0; k < nb; k++) {
+				if (k < taken) {
+					raw_capture_write(conf, report, burst[k]);
+					rte_pktmbuf_free(burst[k]);
+				} else {
+					rte_pktmbuf_refcnt_update(burst[k], -1);
+				}
+			}
+		}
 		for (uint16_t k = 0; k < taken; k++)
 			report->bytes += rte_pktmbuf_pkt_len(burst[k]);
 		report->frames += taken;

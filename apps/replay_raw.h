@@ -49,12 +49,16 @@ struct replay_raw_conf {
 	} ip_rules[REPLAY_RAW_MAX_IP_RULES];
 	uint32_t nb_ip_rules;
 	volatile bool *stop;		/* set to stop early; may be NULL */
+	/* --capture: a pcap_dumper_t * (libpcap) that receives every frame
+	 * the port took, as sent (after rewrites); NULL for none. */
+	void *capture;
 };
 
 struct replay_raw_report {
 	uint64_t frames;		/* frames sent (all loops) */
 	uint64_t bytes;			/* their bytes (Ethernet header to end) */
 	uint64_t rewritten;		/* frames changed by an IP rule */
+	uint64_t captured;		/* frames written to conf->capture */
 	uint64_t duration_ns;		/* first frame offered to last taken */
 	double pps;
 	double gbps;			/* bytes * 8 / duration (no preamble, FCS) */

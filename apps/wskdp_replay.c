@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <pcap/pcap.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -106,7 +107,8 @@ usage(FILE *f)
 "  --linger MS          wait for the server's FIN after a match (default 1000)\n"
 "  --time-wait MS       TCP TIME_WAIT (default 60000; 100 with --self-test)\n"
 "  --no-tfo             never use TCP Fast Open\n"
-"  --capture FILE       write every frame the engine sends and receives\n"
+"  --capture FILE       write every frame sent and received to a pcap\n"
+"                       (raw mode: every frame the port took)\n"
 "  --self-test          replay against the engine's own server over an\n"
 "                       in-memory link (no EAL options needed)\n"
 "  --self-test-corrupt FLOW:OFFSET\n"
@@ -848,6 +850,7 @@ run_raw(struct replay_opts *o)
 {
 	struct replay_raw_capture *rcap;
 	struct replay_raw_report rep;
+	pcap_t *raw_dead = NULL;
 	uint64_t toff = 0;
 	const char *reason = NULL;
 	bool truncated;
@@ -865,7 +868,28 @@ run_raw(struct replay_opts *o)
 		       " (%s): sending the %" PRIu64 " frames before it\n",
 		       o->pcap, toff, reason, replay_raw_frames(rcap));
 	o->raw.stop = &stop_requested;
+	if (o->capture != NULL) {
+		pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+
+		o->raw.capture = dead != NULL ? pcap_dump_open(dead, o->capture) : NULL;
+		if (o->raw.capture == NULL) {
+			fprintf(stderr, PROG ": --capture: cannot write %s: %s\n", o->capture,
+				dead != NULL ? pcap_geterr(dead) : "out of memory");
+			if (dead != NULL)
+				pcap_close(dead);
+			replay_raw_free(rcap);
+			return 1;
+		}
+		raw_dead = dead;
+	}
 	rc = replay_raw_run(rcap, &o->raw, &rep, err, sizeof(err));
+	if (o->raw.capture != NULL) {
+		pcap_dump_close(o->raw.capture);
+		pcap_close(raw_dead);
+		if (!o->quiet)
+			printf("capture: %" PRIu64 " frames written to %s\n",
+			       rep.captured, o->capture);
+	}
 	if (rc != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		replay_raw_free(rcap);

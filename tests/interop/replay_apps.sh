@@ -150,6 +150,16 @@ rm -f "$work/raw.pcap"
 n=$(frames_equal "$fx/multi_turn.pcap" "$work/raw.pcap") || fail "raw --speed: frames differ: $n"
 pass "raw multi_turn.pcap at recorded timing x1000: $n frames, the capture's"
 
+# Raw mode --capture: the frames the port took, byte for byte the capture's
+# (the same as what net_pcap wrote out).
+rm -f "$work/raw.pcap" "$work/rawcap.pcap"
+"$replay" "${eal[@]}" --vdev="net_pcap0,tx_pcap=$work/raw.pcap" -- \
+	--mode raw --pcap "$fx/http_keepalive.pcap" --topspeed --capture "$work/rawcap.pcap" \
+	>"$work/log" 2>&1 || { cat "$work/log"; fail "raw --capture: exit non-zero"; }
+n=$(frames_equal "$fx/http_keepalive.pcap" "$work/rawcap.pcap") || fail "raw --capture: frames differ: $n"
+grep -q "capture: $n frames written" "$work/log" || { cat "$work/log"; fail "raw --capture: count not reported"; }
+pass "raw --capture: $n frames, byte for byte the capture's"
+
 # --capture: tcpdump reads it; frame count and handshakes as expected.
 "$replay" -- --mode live --pcap "$fx/tfo.pcap" --self-test --capture "$work/cap.pcap" \
 	>"$work/log" 2>&1 || { cat "$work/log"; fail "--capture run failed"; }
