@@ -87,6 +87,45 @@ rc=0
 [ "$rc" = 1 ] || fail "a mask not covering the byte let it pass"
 pass "--compare length and mask:FILE ignore what they should, and only that"
 
+# --pace recorded: each client turn waits for its recorded time / --speed.
+# --speed 0.0005 stretches the recording 2000 times. The span from the
+# client's first to its last data packet (read from the capture here, the
+# SYN sender being the client) is a floor for the replay: a replayer that
+# ignored the timing would finish far sooner. 10% slack for rounding.
+span_us=$(/usr/bin/python3 - "$fx/multi_turn.pcap" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+nano = struct.unpack("<I", data[:4])[0] == 0xa1b23c4d
+off, client, times = 24, None, []
+while off + 16 <= len(data):
+    sec, frac, incl, _ = struct.unpack("<IIII", data[off:off + 16])
+    f = data[off + 16:off + 16 + incl]
+    off += 16 + incl
+    if len(f) < 54 or f[12:14] != b"\x08\x00" or f[23] != 6:
+        continue
+    ihl = (f[14] & 15) * 4
+    tcp = 14 + ihl
+    src = (f[26:30], f[tcp:tcp + 2])
+    flags, doff = f[tcp + 13], (f[tcp + 12] >> 4) * 4
+    if flags & 0x12 == 0x02 and client is None:
+        client = src
+    plen = struct.unpack(">H", f[16:18])[0] - ihl - doff
+    if src == client and plen > 0:
+        times.append(sec * 1e6 + (frac / 1000 if nano else frac))
+print(int(times[-1] - times[0]) if len(times) > 1 else 0)
+PY
+)
+[ "$span_us" -gt 0 ] || fail "--pace recorded: no client turns found in the fixture"
+t0=$(date +%s%N)
+"$replay" -- --mode live --pcap "$fx/multi_turn.pcap" --self-test --pace recorded \
+	--speed 0.0005 --json "$work/paced.json" >"$work/log" 2>&1 ||
+	{ cat "$work/log"; fail "--pace recorded: exit non-zero"; }
+elapsed_us=$(( ($(date +%s%N) - t0) / 1000 ))
+[ "$(json "$work/paced.json" "j['totals']['matched']")" = 1 ] || fail "--pace recorded: not matched"
+[ "$elapsed_us" -ge $(( span_us * 2000 * 9 / 10 )) ] ||
+	fail "--pace recorded --speed 0.0005 took ${elapsed_us} us, less than the client turns' ${span_us} us x 2000"
+pass "--pace recorded --speed 0.0005: ${elapsed_us} us for client turns spanning ${span_us} us, matched"
+
 # Truncated: the whole flow replays, the cut one is left out, the offset
 # is expected.ini's.
 want_off=$(sed -n '/^\[truncated\]/,/^\[/s/^truncated_offset=//p' "$fx/expected.ini")
