@@ -20,117 +20,15 @@
 #include "net.h"
 #include "tcp.h"
 #include "tcp_options.h"
+#include "tcp_pair.h"
 #include "test_eal.h"
 
-#define CLIENT_IP "10.0.0.1"
-#define SERVER_IP "10.0.0.2"
 #define PEER_IP "10.0.0.9"	/* the handcrafted peer */
-#define SERVER_PORT 8080
 
-static struct fake_port fpc, fps;
-static struct engine *cli, *srv;
-static struct shard *cs, *ss;
 static const struct rte_ether_addr srv_mac = {{ 0x02, 0, 0, 0, 0, 0x02 }};
 static const struct rte_ether_addr peer_mac = {{ 0x02, 0, 0, 0, 0, 0x99 }};
 static const struct rte_ether_addr bcast = {{ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }};
 static const struct rte_ether_addr zero_mac;
-
-/* What the upcalls saw for one connection. */
-struct tconn {
-	struct tcp_conn *c;
-	unsigned connected, readable, closed;
-	enum tcp_close_reason reason;
-	uint64_t acked;
-	unsigned fin_acked;	/* acked(c, 0) upcalls */
-};
-
-struct tlisten {
-	struct tcp_listener *l;
-	unsigned ready;
-};
-
-static void
-up_connected(struct tcp_conn *c)
-{
-	((struct tconn *)tcp_conn_user(c))->connected++;
-}
-
-static void
-up_accept_ready(struct tcp_listener *l)
-{
-	((struct tlisten *)tcp_listener_user(l))->ready++;
-}
-
-static void
-up_readable(struct tcp_conn *c)
-{
-	((struct tconn *)tcp_conn_user(c))->readable++;
-}
-
-static void
-up_acked(struct tcp_conn *c, uint32_t n)
-{
-	struct tconn *t = tcp_conn_user(c);
-
-	t->acked += n;
-	if (n == 0)
-		t->fin_acked++;
-}
-
-static void
-up_closed(struct tcp_conn *c, enum tcp_close_reason r)
-{
-	struct tconn *t = tcp_conn_user(c);
-
-	t->closed++;
-	t->reason = r;
-}
-
-static const struct tcp_upcalls upcalls = {
-	.connected = up_connected,
-	.accept_ready = up_accept_ready,
-	.readable = up_readable,
-	.acked = up_acked,
-	.closed = up_closed,
-};
-
-static struct tcp_conf conf;
-
-static rte_be32_t
-ip(const char *s)
-{
-	rte_be32_t a;
-
-	ck_assert_int_eq(port_parse_ipv4(s, &a, NULL), 0);
-	return a;
-}
-
-static void
-enable_tcp(struct engine *e)
-{
-	ck_assert_int_eq(tcp_engine_enable(e, &conf), 0);
-	tcp_set_upcalls(e->shards[0], &upcalls);
-}
-
-/* Two engines wired back to back. */
-static void
-setup_pair(void)
-{
-	test_eal_init();
-	tcp_conf_init(&conf);
-	conf.seed = 42;
-	fake_port_init(&fpc);
-	fake_port_init(&fps);
-	fake_port_link(&fpc, &fps);
-	cli = test_engine_create("tcpc", &fpc, CLIENT_IP "/24", NULL, 0x01, NULL);
-	srv = test_engine_create("tcps", &fps, SERVER_IP "/24", NULL, 0x02, NULL);
-	ck_assert_ptr_nonnull(cli);
-	ck_assert_ptr_nonnull(srv);
-	cs = cli->shards[0];
-	ss = srv->shards[0];
-	enable_tcp(cli);
-	enable_tcp(srv);
-}
 
 /* The server engine alone: the test plays the peer. */
 static void
@@ -148,167 +46,13 @@ setup_single(void)
 	enable_tcp(srv);
 }
 
-static void
-advance(uint64_t us)
-{
-	if (cli != NULL)
-		for (unsigned i = 0; i < cli->nb_shards; i++)
-			engine_clock_advance(&cli->shards[i]->clock, us);
-	for (unsigned i = 0; i < srv->nb_shards; i++)
-		engine_clock_advance(&srv->shards[i]->clock, us);
-	if (cli != NULL)
-		test_engine_poll(cli, 1);
-	test_engine_poll(srv, 1);
-}
-
-static void
-poll_both(unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		advance(0);
-}
-
-/* Leak checks: let every timer run out (TIME_WAIT included), then no
- * connection may be left in either pool; after TCP is torn down, no mbuf. */
-static void
-teardown_common(void)
-{
-	unsigned conns_c = 0, conns_s, mbufs_c = 0, mbufs_s;
-
-	for (int i = 0; i < 70; i++)
-		advance(1000000);
-	if (cli != NULL)
-		conns_c = tcp_shard_conns_in_use(cs);
-	conns_s = tcp_shard_conns_in_use(ss);
-	if (cli != NULL)
-		tcp_engine_disable(cli);
-	tcp_engine_disable(srv);
-	if (cli != NULL) {
-		shard_tx_flush(cs);
-		fake_port_drain(&fpc);
-	}
-	shard_tx_flush(ss);
-	fake_port_drain(&fps);
-	if (cli != NULL) {
-		fake_port_drain(&fpc);
-		mbufs_c = rte_mempool_in_use_count(cs->pool);
-	}
-	mbufs_s = rte_mempool_in_use_count(ss->pool);
-	/* Destroy first so one failed test cannot break the next set-up. */
-	engine_destroy(cli);
-	engine_destroy(srv);
-	cli = srv = NULL;
-	ck_assert_uint_eq(conns_c, 0);
-	ck_assert_uint_eq(conns_s, 0);
-	ck_assert_uint_eq(mbufs_c, 0);
-	ck_assert_uint_eq(mbufs_s, 0);
-}
-
-static uint64_t
-stat(struct engine *e, const char *name)
-{
-	int i = shard_stat_index(name);
-
-	ck_assert_int_ge(i, 0);
-	return engine_stat(e, (enum shard_stat)i);
-}
-
-/* --- pair helpers ------------------------------------------------------ */
-
-static struct tlisten tl;
-static struct tconn tcli, tsrv;
-
-static void
-open_pair(void)
-{
-	memset(&tl, 0, sizeof(tl));
-	memset(&tcli, 0, sizeof(tcli));
-	memset(&tsrv, 0, sizeof(tsrv));
-	ck_assert_int_eq(tcp_listen(ss, 0, htons(SERVER_PORT), 16, &tl, &tl.l), 0);
-	ck_assert_int_eq(tcp_connect(cs, 0, 0, 0, ip(SERVER_IP),
-				     htons(SERVER_PORT), NULL, &tcli, &tcli.c), 0);
-	for (int i = 0; i < 20 && tl.ready == 0; i++)
-		poll_both(1);
-	poll_both(4);
-	ck_assert_uint_eq(tl.ready, 1);
-	tsrv.c = tcp_accept(tl.l);
-	ck_assert_ptr_nonnull(tsrv.c);
-	tcp_conn_set_user(tsrv.c, &tsrv);
-	ck_assert_uint_eq(tcli.connected, 1);
-	ck_assert_int_eq(tcp_conn_state(tcli.c), TCPS_ESTABLISHED);
-	ck_assert_int_eq(tcp_conn_state(tsrv.c), TCPS_ESTABLISHED);
-}
-
-/* Both sides shut down, the handles are released; the teardown waits out
- * TIME_WAIT and checks that everything was freed. */
-static void
-close_pair(void)
-{
-	tcp_shutdown(tcli.c);
-	poll_both(5);
-	tcp_shutdown(tsrv.c);
-	poll_both(5);
-	tcp_release(tcli.c);
-	tcp_release(tsrv.c);
-	tcp_listener_close(tl.l);
-}
-
-static uint8_t
-pattern(uint64_t i, uint8_t salt)
-{
-	uint64_t x = (i + salt) * 0x9E3779B97F4A7C15ull;
-
-	return (uint8_t)(x >> 56);
-}
-
-/* Move 'total' bytes from a to b, checking every byte; the clock moves
- * 1 ms per round so delayed ACKs and retransmissions happen. Returns the
- * number of rounds. */
-static unsigned
-transfer(struct tcp_conn *a, struct tcp_conn *b, uint32_t total, uint8_t salt,
-	 unsigned max_rounds)
-{
-	static uint8_t out[16384], in[16384];
-	uint32_t sent = 0, got = 0;
-	unsigned rounds = 0;
-
-	while (got < total && rounds < max_rounds) {
-		while (sent < total) {
-			uint32_t n = RTE_MIN((uint32_t)sizeof(out), total - sent);
-			int32_t k;
-
-			for (uint32_t i = 0; i < n; i++)
-				out[i] = pattern(sent + i, salt);
-			k = tcp_send(a, out, n);
-			ck_assert_int_ge(k, 0);
-			sent += (uint32_t)k;
-			if ((uint32_t)k < n)
-				break;
-		}
-		advance(1000);
-		for (;;) {
-			uint32_t k = tcp_recv(b, in, sizeof(in));
-
-			if (k == 0)
-				break;
-			for (uint32_t i = 0; i < k; i++)
-				if (in[i] != pattern(got + i, salt))
-					ck_abort_msg("byte %u differs", got + i);
-			got += k;
-		}
-		rounds++;
-	}
-	ck_assert_uint_eq(got, total);
-	return rounds;
-}
-
 /* --- pair tests ---------------------------------------------------------- */
 
 START_TEST(test_tcp_handshake_client_to_server)
 {
 	open_pair();
-	ck_assert_uint_eq(stat(cli, "tcp_conn_active"), 1);
-	ck_assert_uint_eq(stat(srv, "tcp_conn_passive"), 1);
+	ck_assert_uint_eq(pair_stat(cli, "tcp_conn_active"), 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_conn_passive"), 1);
 	ck_assert_ptr_null(tcp_accept(tl.l));
 	close_pair();
 }
@@ -400,12 +144,12 @@ START_TEST(test_tcp_transfer_over_a_lossy_wire_completes_by_retransmission)
 	transfer(tcli.c, tsrv.c, 256 * 1024, 3, 200000);
 	transfer(tsrv.c, tcli.c, 256 * 1024, 4, 200000);
 	ck_assert_uint_gt(fpc.wire_dropped, 0);
-	ck_assert_uint_gt(stat(cli, "tcp_rexmt_segments") +
-			  stat(srv, "tcp_rexmt_segments"), 0);
+	ck_assert_uint_gt(pair_stat(cli, "tcp_rexmt_segments") +
+			  pair_stat(srv, "tcp_rexmt_segments"), 0);
 	/* Losses inside a window are repaired by SACK recovery, not by
 	 * waiting for the timer. */
-	ck_assert_uint_gt(stat(cli, "tcp_fast_retransmits"), 0);
-	ck_assert_uint_gt(stat(srv, "tcp_fast_retransmits"), 0);
+	ck_assert_uint_gt(pair_stat(cli, "tcp_fast_retransmits"), 0);
+	ck_assert_uint_gt(pair_stat(srv, "tcp_fast_retransmits"), 0);
 	fpc.drop_every_nth = 0;
 	fps.drop_every_nth = 0;
 	close_pair();
@@ -484,7 +228,7 @@ START_TEST(test_tcp_zero_window_is_probed_and_reopens_when_the_reader_reads)
 	 * tail the receiver's SWS avoidance keeps shut), the rest waits. */
 	ck_assert_uint_le(tcp_rcv_bytes(tsrv.c), 4096);
 	ck_assert_uint_ge(tcp_rcv_bytes(tsrv.c), 4096 - 1448);
-	ck_assert_uint_gt(stat(cli, "tcp_persist_probes"), 0);
+	ck_assert_uint_gt(pair_stat(cli, "tcp_persist_probes"), 0);
 	ck_assert_int_eq(tcp_conn_state(tcli.c), TCPS_ESTABLISHED);
 	while (got < sizeof(data)) {
 		uint32_t k = tcp_recv(tsrv.c, in + got, sizeof(in) - got);
@@ -628,7 +372,7 @@ START_TEST(test_tcp_rst_to_syn_reports_refused)
 	ck_assert_uint_eq(a.closed, 1);
 	ck_assert_int_eq(a.reason, TCP_CLOSE_REFUSED);
 	ck_assert_uint_eq(a.connected, 0);
-	ck_assert_uint_eq(stat(srv, "tcp_rst_no_conn"), 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_rst_no_conn"), 1);
 	tcp_release(a.c);
 }
 END_TEST
@@ -647,7 +391,7 @@ START_TEST(test_tcp_connection_pool_full_refuses_and_counts)
 				     &a[1], &a[1].c), 0);
 	ck_assert_int_eq(tcp_connect(cs, 0, 0, 0, ip(SERVER_IP), htons(3), NULL,
 				     &a[2], &a[2].c), -ENOBUFS);
-	ck_assert_uint_eq(stat(cli, "tcp_conn_table_full"), 1);
+	ck_assert_uint_eq(pair_stat(cli, "tcp_conn_table_full"), 1);
 	tcp_abort(a[0].c);
 	tcp_abort(a[1].c);
 	tcp_release(a[0].c);
@@ -792,12 +536,12 @@ START_TEST(test_tcp_syn_to_closed_port_is_answered_by_rst)
 	ck_assert_uint_eq(o.flags, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
 	ck_assert_uint_eq(o.seq, 0);
 	ck_assert_uint_eq(o.ack, 1001);
-	ck_assert_uint_eq(stat(srv, "tcp_rst_no_conn"), 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_rst_no_conn"), 1);
 	/* A RST for no connection is never answered. */
 	inject(frame_tcp(fbuf, 40000, 81, 1000, 0, RTE_TCP_RST_FLAG, 0,
 			 NULL, 0, NULL, 0));
 	ck_assert(!pop_seg(&o));
-	ck_assert_uint_eq(stat(srv, "tcp_drop_rst_no_conn"), 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_drop_rst_no_conn"), 1);
 }
 END_TEST
 
@@ -813,7 +557,7 @@ START_TEST(test_tcp_malformed_options_segment_is_dropped_and_counted)
 	inject(frame_tcp(fbuf, 40000, SERVER_PORT, 1000, 0, RTE_TCP_SYN_FLAG,
 			 65535, bad, sizeof(bad), NULL, 0));
 	ck_assert(!pop_seg(&o));
-	ck_assert_uint_eq(stat(srv, "tcp_drop_bad_options"), 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_drop_bad_options"), 1);
 	ck_assert_uint_eq(tcp_shard_conns_in_use(ss), 0);
 	tcp_listener_close(tl.l);
 }
@@ -830,7 +574,7 @@ START_TEST(test_tcp_bad_checksum_is_dropped_and_counted)
 	fbuf[34 + 16] ^= 0x55;
 	inject(n);
 	ck_assert(!pop_seg(&o));
-	ck_assert_uint_eq(stat(srv, "tcp_drop_bad_checksum"), 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_drop_bad_checksum"), 1);
 }
 END_TEST
 
@@ -846,7 +590,7 @@ START_TEST(test_tcp_rst_outside_window_ignored_inside_gets_challenge_ack)
 	inject(frame_tcp(fbuf, 40000, SERVER_PORT, 5001 + 10000000, 0,
 			 RTE_TCP_RST_FLAG, 0, NULL, 0, NULL, 0));
 	ck_assert(!pop_seg(&o));
-	ck_assert_uint_eq(stat(srv, "tcp_drop_rst_out_of_window"), 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_drop_rst_out_of_window"), 1);
 	ck_assert_int_eq(tcp_conn_state(t.c), TCPS_ESTABLISHED);
 	/* In the window but not RCV.NXT: challenge ACK (RFC 5961 §3.2). */
 	inject(frame_tcp(fbuf, 40000, SERVER_PORT, 5001 + 100, 0,
@@ -855,7 +599,7 @@ START_TEST(test_tcp_rst_outside_window_ignored_inside_gets_challenge_ack)
 	ck_assert_uint_eq(o.flags, RTE_TCP_ACK_FLAG);
 	ck_assert_uint_eq(o.seq, iss + 1);
 	ck_assert_uint_eq(o.ack, 5001);
-	ck_assert_uint_eq(stat(srv, "tcp_challenge_acks"), 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_challenge_acks"), 1);
 	ck_assert_int_eq(tcp_conn_state(t.c), TCPS_ESTABLISHED);
 	ck_assert_uint_eq(t.closed, 0);
 	/* Exactly RCV.NXT: the connection is reset. */
@@ -878,7 +622,7 @@ START_TEST(test_tcp_burst_is_looked_up_at_once_and_sees_earlier_segments_effects
 
 	learn_peer();
 	peer_handshake(5000, &t);
-	bulk = stat(srv, "tcp_rx_bulk_lookups");
+	bulk = pair_stat(srv, "tcp_rx_bulk_lookups");
 	/* RST at RCV.NXT (ends the connection), data on the same 4-tuple
 	 * (now for the listener only), a SYN from another port (a new
 	 * connection), all received in one burst. */
@@ -892,11 +636,11 @@ START_TEST(test_tcp_burst_is_looked_up_at_once_and_sees_earlier_segments_effects
 		frame_tcp(fbuf, 40001, SERVER_PORT, 9000, 0, RTE_TCP_SYN_FLAG,
 			  65535, NULL, 0, NULL, 0)), 0);
 	test_engine_poll(srv, 1);
-	ck_assert_uint_eq(stat(srv, "tcp_rx_bulk_lookups"), bulk + 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_rx_bulk_lookups"), bulk + 1);
 	ck_assert_uint_eq(t.closed, 1);
 	ck_assert_int_eq(t.reason, TCP_CLOSE_RESET);
 	/* No connection any more: the listener answers the ACK with a RST. */
-	ck_assert_uint_eq(stat(srv, "tcp_drop_listen_ack"), 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_drop_listen_ack"), 1);
 	ck_assert(pop_seg(&o));
 	ck_assert_uint_eq(o.flags, RTE_TCP_RST_FLAG);
 	ck_assert_uint_eq(o.seq, 777);
@@ -992,22 +736,22 @@ START_TEST(test_tcp_full_backlog_answers_with_syn_cookie_and_cookie_ack_connects
 	ck_assert(pop_seg(&o));
 	ck_assert_uint_eq(o.flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
 	ck_assert_uint_eq(o.ack, 901);
-	ck_assert_uint_eq(stat(srv, "tcp_syncookies_sent"), 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_syncookies_sent"), 1);
 	ck_assert_uint_eq(tcp_shard_conns_in_use(ss), 1);
 	/* A forged cookie is refused with a RST. */
 	inject(frame_tcp(fbuf, 40001, SERVER_PORT, 901, o.seq + 2,
 			 RTE_TCP_ACK_FLAG, 65535, NULL, 0, NULL, 0));
 	ck_assert(pop_seg(&o) && (o.flags & RTE_TCP_RST_FLAG));
-	ck_assert_uint_eq(stat(srv, "tcp_syncookies_bad"), 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_syncookies_bad"), 1);
 	/* With the backlog still full, the real cookie ACK (cookie = the
 	 * SYN-ACK's sequence) makes a connection without any saved state. */
 	inject(frame_tcp(fbuf, 40001, SERVER_PORT, 900, 0, RTE_TCP_SYN_FLAG,
 			 65535, NULL, 0, NULL, 0));
 	ck_assert(pop_seg(&o));
-	ck_assert_uint_eq(stat(srv, "tcp_syncookies_sent"), 2);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_syncookies_sent"), 2);
 	inject(frame_tcp(fbuf, 40001, SERVER_PORT, 901, o.seq + 1,
 			 RTE_TCP_ACK_FLAG, 65535, NULL, 0, NULL, 0));
-	ck_assert_uint_eq(stat(srv, "tcp_syncookies_ok"), 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_syncookies_ok"), 1);
 	ck_assert_uint_eq(tl.ready, 1);
 	c = tcp_accept(tl.l);
 	ck_assert_ptr_nonnull(c);
@@ -1043,14 +787,14 @@ START_TEST(test_tcp_new_syn_with_higher_sequence_reuses_time_wait)
 			 65535, NULL, 0, NULL, 0));
 	ck_assert(pop_seg(&o));
 	ck_assert_uint_eq(o.flags, RTE_TCP_ACK_FLAG);
-	ck_assert_uint_eq(stat(srv, "tcp_time_wait_reused"), 0);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_time_wait_reused"), 0);
 	/* A newer one starts a new connection on the same 4-tuple. */
 	inject(frame_tcp(fbuf, 40000, SERVER_PORT, 90000, 0, RTE_TCP_SYN_FLAG,
 			 65535, NULL, 0, NULL, 0));
 	ck_assert(pop_seg(&o));
 	ck_assert_uint_eq(o.flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
 	ck_assert_uint_eq(o.ack, 90001);
-	ck_assert_uint_eq(stat(srv, "tcp_time_wait_reused"), 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_time_wait_reused"), 1);
 	/* Dropping the old handle must not unhook the new connection. */
 	ck_assert_int_eq(tcp_conn_state(t.c), TCPS_CLOSED);
 	tcp_release(t.c);
@@ -1096,7 +840,7 @@ START_TEST(test_tcp_rst_in_syn_sent_with_bad_ack)
 	ck_assert(!pop_seg(&o));
 	ck_assert_int_eq(tcp_conn_state(a.c), TCPS_SYN_SENT);
 	ck_assert_uint_eq(a.closed, 0);
-	ck_assert_uint_eq(stat(srv, "tcp_drop_syn_sent_rst"), 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_drop_syn_sent_rst"), 1);
 	/* A RST without ACK is dropped too. */
 	inject(frame_tcp(fbuf, 80, 5555, 0, 0, RTE_TCP_RST_FLAG, 0, NULL, 0,
 			 NULL, 0));
@@ -1141,7 +885,7 @@ START_TEST(test_tcp_syn_retries_exhausted_times_out_after_127_seconds)
 	ck_assert_uint_eq(a.closed, 1);
 	ck_assert_int_eq(a.reason, TCP_CLOSE_TIMEOUT);
 	ck_assert(!pop_seg(&o));
-	ck_assert_uint_eq(stat(srv, "tcp_conn_timeout"), 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_conn_timeout"), 1);
 	tcp_release(a.c);
 }
 END_TEST
