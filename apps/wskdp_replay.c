@@ -937,6 +937,10 @@ main(int argc, char **argv)
 			rc = 2;
 			goto out;
 		}
+		/* The EAL makes its multi-process socket before it probes the
+		 * ports, so a secondary that attaches on seeing the socket can
+		 * miss them; this line is the point from which it cannot. */
+		fprintf(stderr, PROG ": capture server ready (ports probed, dpdk-dumpcap may attach)\n");
 	}
 	rc = o.mode == MODE_LIVE ? run_live(&o) : run_raw(&o);
 	if (o.pdump)

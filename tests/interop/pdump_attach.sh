@@ -40,13 +40,17 @@ cap=$src/pcaps/replay/http_keepalive.pcap
 	--vdev="net_pcap0,rx_pcap=$cap,tx_pcap=$work/out.pcap" -- \
 	--mode raw --pcap "$cap" --pps 200 --loop 100 --pdump >"$work/log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do
-	[ -S "/var/run/dpdk/$prefix/mp_socket" ] && grep -q . "$work/log" && break
+for _ in $(seq 300); do
+	# The EAL creates mp_socket before it probes the ports; attaching then
+	# fails the secondary's probe, so wait for the server's own ready line.
+	grep -q "capture server ready" "$work/log" && break
 	kill -0 "$pid" 2>/dev/null || { cat "$work/log"; echo "FAIL: wskdp-replay exited early"; exit 1; }
 	sleep 0.1
 done
+grep -q "capture server ready" "$work/log" || { cat "$work/log"; echo "FAIL: wskdp-replay never said its capture server was ready"; exit 1; }
 timeout 30 dpdk-dumpcap --file-prefix="$prefix" -i net_pcap0 -c 10 -w "$work/dump.pcapng" \
 	>"$work/dumpcap.log" 2>&1 || { cat "$work/dumpcap.log" "$work/log"; echo "FAIL: dpdk-dumpcap did not capture"; exit 1; }
 got=$(tcpdump -nr "$work/dump.pcapng" 2>/dev/null | wc -l)
 [ "$got" -eq 10 ] || { cat "$work/dumpcap.log"; echo "FAIL: tcpdump read $got packets from dpdk-dumpcap's file, want 10"; exit 1; }
+cat "$work/dumpcap.log"
 echo "ok: dpdk-dumpcap attached to wskdp-replay and captured 10 packets that tcpdump reads"
