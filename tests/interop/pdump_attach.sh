@@ -24,7 +24,7 @@ cleanup() {
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
-	mountpoint -q "$work/huge" && umount "$work/huge"
+	mountpoint -q "$work/huge" && { umount "$work/huge" 2>/dev/null || umount -l "$work/huge"; }
 	echo "$old_pages" > "$nr" 2>/dev/null || true
 	rm -rf "$work" "/var/run/dpdk/$prefix"
 }
@@ -36,7 +36,12 @@ mkdir -p "$work/huge"
 mount -t hugetlbfs -o pagesize=2M nodev "$work/huge" || { echo "SKIP: cannot mount hugetlbfs"; exit 77; }
 
 cap=$src/pcaps/replay/http_keepalive.pcap
-"$replay" -m 128 --huge-dir="$work/huge" --no-pci --file-prefix="$prefix" -l 0 \
+# A secondary maps the primary's memory at the primary's addresses. Where
+# the EAL would choose them depends on the primary's own layout (a
+# sanitizer build's shadow memory moves it) and can collide with what
+# dpdk-dumpcap has mapped already, so pin them high in the address space,
+# clear of both.
+"$replay" -m 128 --base-virtaddr=0x300000000000 --huge-dir="$work/huge" --no-pci --file-prefix="$prefix" -l 0 \
 	--vdev="net_pcap0,rx_pcap=$cap,tx_pcap=$work/out.pcap" -- \
 	--mode raw --pcap "$cap" --pps 200 --loop 100 --pdump >"$work/log" 2>&1 &
 pid=$!
