@@ -99,6 +99,7 @@ capture_copy(const struct rte_mbuf *m, uint8_t *buf)
 		return 0;
 	if (d != buf)
 		memcpy(buf, d, caplen);
+	port_mem_link_finish_cksums(m, buf, caplen);
 	return caplen;
 }
 

@@ -80,6 +80,8 @@ static const struct option_desc options[] = {
 	  NULL, "1", "N", "shards (lcores) per side" },
 	{ "tfo", SECTION_COMMON, TYPE_BOOL, FIELD(tfo), 0, 0, NULL, "no", NULL,
 	  "TCP Fast Open: the client sends its request in the SYN, the server accepts it" },
+	{ "verify-checksums", SECTION_COMMON, TYPE_BOOL, FIELD(verify_checksums), 0, 0, NULL, "no", NULL,
+	  "embedded: compute and check IPv4/TCP checksums on the in-memory link (default: left to \"offload\" as on Linux loopback)" },
 	{ "quiet", SECTION_COMMON, TYPE_BOOL, FIELD(quiet), 0, 0, NULL, "no", NULL,
 	  "no live statistics and no summary, only errors" },
 	{ "json", SECTION_COMMON, TYPE_PATH, FIELD(json_path), 0, 0, NULL, NULL,

@@ -316,6 +316,14 @@ ethdev_start(struct engine *eng, struct port *p)
 			p->rss = true;
 		}
 	}
+	if (p->conf.mem_link && strcmp(info.driver_name, "net_ring") == 0) {
+		/* net_ring hands the mbufs themselves to the peer, flags and
+		 * all: "offloading" is leaving the sums to a receiver that
+		 * trusts the flags (port_mem_link_rx()). No ethdev offload
+		 * is configured, since net_ring advertises none. */
+		p->mem_link = true;
+		p->tx_ip_cksum = p->tx_tcp_cksum = true;
+	}
 	if ((info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) &&
 	    (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM)) {
 		ec.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <arpa/inet.h>
 #include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
 
 #include "port.h"
 
@@ -89,4 +91,45 @@ port_format_ipv4(rte_be32_t ip, char *buf, size_t len)
 	if (inet_ntop(AF_INET, &a, buf, len) == NULL)
 		snprintf(buf, len, "?");
 	return buf;
+}
+
+void
+port_mem_link_finish_cksums(const struct rte_mbuf *m, uint8_t *frame,
+			    uint32_t caplen)
+{
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)frame;
+	struct rte_ipv4_hdr *ih;
+	uint32_t l2 = sizeof(*eh), hl, tot;
+	uint16_t type;
+
+	if (!(m->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK)) ||
+	    caplen < l2 + sizeof(*ih))
+		return;
+	type = eh->ether_type;
+	if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
+		l2 += sizeof(struct rte_vlan_hdr);
+		if (caplen < l2 + sizeof(*ih))
+			return;
+		type = ((struct rte_vlan_hdr *)(eh + 1))->eth_proto;
+	}
+	if (type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+		return;
+	ih = (struct rte_ipv4_hdr *)(frame + l2);
+	hl = (uint32_t)(ih->version_ihl & 0xf) * 4;
+	tot = rte_be_to_cpu_16(ih->total_length);
+	/* Our own frames, but a capture may have cut them: a sum over part
+	 * of a packet would be wrong, so leave those as they are. */
+	if (hl < sizeof(*ih) || tot < hl || caplen < l2 + tot)
+		return;
+	if (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) {
+		ih->hdr_checksum = 0;
+		ih->hdr_checksum = rte_ipv4_cksum(ih);
+	}
+	if ((m->ol_flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_TCP_CKSUM &&
+	    ih->next_proto_id == IPPROTO_TCP && tot >= hl + sizeof(struct rte_tcp_hdr)) {
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)((uint8_t *)ih + hl);
+
+		th->cksum = 0;
+		th->cksum = rte_ipv4_udptcp_cksum(ih, th);
+	}
 }

@@ -52,6 +52,16 @@ struct port_conf {
 	 * and cannot be set, such as net_ring). */
 	bool mac_set;
 	struct rte_ether_addr mac;
+	/* Both ends of this port are wskdp engines in this process (a
+	 * net_ring pair; ignored on any other driver). The link is then
+	 * treated as Linux treats loopback and veth: a sender leaves the IPv4
+	 * and TCP checksums to "offload" and marks the frame so, and a
+	 * receiver trusts a frame so marked, since it never left memory.
+	 * Frames without the mark are still checked. Off by default: only the
+	 * owner of both ends can promise that nothing else reads the link
+	 * (a capture fills the checksums in its copies, see
+	 * port_mem_link_finish_cksums()). */
+	bool mem_link;
 };
 
 struct port {
@@ -66,9 +76,39 @@ struct port {
 	bool tx_tcp_cksum;
 	bool rx_cksum;
 	bool rss;
+	bool mem_link;		/* conf.mem_link honoured (net_ring) */
 	const struct port_ops *ops;
 	void *ops_ctx;		/* for custom ports */
 };
+
+/*
+ * A frame received on a mem_link port carries its sender's transmit
+ * checksum flags: turn them into the receive flags the input path
+ * reads (good when the sender promised them, unknown otherwise).
+ */
+static inline void
+port_mem_link_rx(struct rte_mbuf *m)
+{
+	uint64_t f = m->ol_flags;
+
+	m->ol_flags = f & ~(RTE_MBUF_F_TX_OFFLOAD_MASK |
+			    RTE_MBUF_F_RX_IP_CKSUM_MASK |
+			    RTE_MBUF_F_RX_L4_CKSUM_MASK);
+	if (f & RTE_MBUF_F_TX_IP_CKSUM)
+		m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+	if ((f & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_TCP_CKSUM)
+		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+}
+
+/*
+ * Complete the checksums a mem_link sender left to "offload" in a flat
+ * copy of its frame (what a NIC would have put on the wire), so that a
+ * capture of the link reads like one of a real wire. frame holds caplen
+ * bytes of the frame m; nothing is done when they do not cover the whole
+ * IPv4 packet or m carries no offload flags.
+ */
+void port_mem_link_finish_cksums(const struct rte_mbuf *m, uint8_t *frame,
+				 uint32_t caplen);
 
 /* The ops used for real ethdev ports. */
 extern const struct port_ops port_ethdev_ops;

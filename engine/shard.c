@@ -86,6 +86,8 @@ shard_poll(struct shard *s)
 			if (k + 1 < n)
 				rte_prefetch0(rte_pktmbuf_mtod(pkts[k + 1], void *));
 			STAT_ADD(s, rx_bytes, rte_pktmbuf_pkt_len(pkts[k]));
+			if (sp->port->mem_link)
+				port_mem_link_rx(pkts[k]);
 			eth_input(s, sp, pkts[k]);
 		}
 		engine_l4_flush(s);
