@@ -114,6 +114,7 @@ struct gen_config {
 	char csv_path[GEN_PATH_LEN];
 	char capture_path[GEN_PATH_LEN];
 	uint64_t time_wait_ms;	/* TCP TIME_WAIT length */
+	uint64_t min_rto_ms;	/* TCP's lower bound on the retransmission timeout */
 	uint64_t max_conns;	/* TCP connections per shard, TIME_WAIT included */
 
 	/* [common]: the port (not in embedded mode, which makes its own) */

@@ -106,6 +106,7 @@ tcp_conf_from(struct tcp_conf *tc, const struct gen_config *cfg)
 	tcp_conf_init(tc);
 	tc->time_wait_us = (uint32_t)(cfg->time_wait_ms * 1000);
 	tc->max_conns = (uint32_t)cfg->max_conns;
+	tc->min_rto_us = (uint32_t)(cfg->min_rto_ms * 1000);
 }
 
 /* ---- running ------------------------------------------------------------ */

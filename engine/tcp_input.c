@@ -520,7 +520,13 @@ input_syn_sent(struct tcp_conn *c, struct tcp_seg *seg)
 		c->state = TCPS_SYN_RECEIVED;
 		c->snd_nxt = c->iss;
 	}
-	tcp_output(c);
+	/* The handshake's last ACK can wait for the request the user is
+	 * about to send (tcp_ack_defer()); a SYN-ACK for a simultaneous open
+	 * cannot. */
+	if (c->state == TCPS_ESTABLISHED)
+		tcp_ack_defer(c);
+	else
+		tcp_output(c);
 }
 
 /*
@@ -745,8 +751,18 @@ input_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 	}
 
 	/* Sixth (URG) is not supported; seventh and eighth: text and FIN. */
-	if (seg->len > 0 || SEG_HAS(seg, FIN))
+	if (seg->len > 0 || SEG_HAS(seg, FIN)) {
+		bool had_fin = c->t_flags & TF_RCVD_FIN;
+
 		data_process(c, seg, ourfinacked);
+		/* The peer closed: the user's own close, a pass away, can
+		 * carry the ACK of that FIN (tcp_ack_defer()). */
+		if (!had_fin && (c->t_flags & TF_RCVD_FIN) &&
+		    c->state == TCPS_CLOSE_WAIT) {
+			tcp_ack_defer(c);
+			return;
+		}
+	}
 	tcp_output(c);
 	return;
 

@@ -212,6 +212,8 @@ tcp_conn_free(struct tcp_conn *c)
 		ts->all = c->all_next;
 	if (c->all_next != NULL)
 		c->all_next->all_prev = c->all_prev;
+	/* A deferred-ACK list may still point here: make it skip us. */
+	c->t_flags &= ~TF_ACK_DEFER;
 	rte_mempool_put(ts->conn_pool, c);
 }
 
@@ -279,9 +281,54 @@ tcp_shard_conns_in_use(const struct shard *s)
 }
 
 void
+tcp_ack_defer(struct tcp_conn *c)
+{
+	struct tcp_shard *ts = c->ts;
+	unsigned cur = ts->defer_cur;
+
+	if (c->t_flags & TF_ACK_DEFER)
+		return;
+	/* Something new is ready to go: it carries the ACK now. */
+	if (ts->defer[cur].n == TCP_ACK_DEFER_MAX ||
+	    c->snd_nxt != tcp_sq_end(c) ||
+	    ((c->t_flags & TF_NEEDFIN) && !(c->t_flags & TF_SENTFIN))) {
+		tcp_output(c);
+		return;
+	}
+	c->t_flags |= TF_ACK_DEFER;
+	ts->defer[cur].c[ts->defer[cur].n++] = c;
+}
+
+/* Send the ACKs deferred during the previous pass that nothing carried,
+ * then start a new list for this pass. */
+static void
+ack_defer_flush(struct tcp_shard *ts)
+{
+	unsigned prev = ts->defer_cur ^ 1;
+	uint32_t n = ts->defer[prev].n;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct tcp_conn *c = ts->defer[prev].c[i];
+
+		/* Cleared when the connection was freed, or already handled
+		 * through the other list. */
+		if (!(c->t_flags & TF_ACK_DEFER))
+			continue;
+		c->t_flags &= ~TF_ACK_DEFER;
+		if (c->t_flags & TF_ACKNOW)
+			tcp_output(c);
+	}
+	ts->defer[prev].n = 0;
+	ts->defer_cur = prev;
+}
+
+void
 tcp_poll(struct shard *s)
 {
-	tcp_timers_run(tcp_shard_of(s));
+	struct tcp_shard *ts = tcp_shard_of(s);
+
+	ack_defer_flush(ts);
+	tcp_timers_run(ts);
 }
 
 /* --- connections ------------------------------------------------------ */

@@ -83,6 +83,7 @@ enum tcp_timer_kind {
 #define TF_TFO_SEND_COOKIE (1u << 26)	/* server: the SYN-ACK carries our cookie */
 #define TF_TFO_PENDING	(1u << 27)	/* server: counted in tfo_listener->tfo_pending */
 #define TF_KEEPALIVE	(1u << 28)	/* keepalive on (tcp_set_keepalive) */
+#define TF_ACK_DEFER	(1u << 29)	/* on a deferred-ACK list (tcp_ack_defer) */
 
 /* Events waiting for upcalls (t_events). */
 #define TEV_CONNECTED	(1u << 0)
@@ -229,6 +230,8 @@ struct tcp_conn {
 /* Segments of an rx burst held for one bulk table lookup (tcp_input.c);
  * rte_hash_lookup_bulk_data takes at most RTE_HASH_LOOKUP_BULK_MAX. */
 #define TCP_RX_BATCH 64
+/* Connections per deferred-ACK list; beyond it an ACK goes out at once. */
+#define TCP_ACK_DEFER_MAX 1024
 struct tcp_seg;
 
 struct tcp_shard {
@@ -253,6 +256,14 @@ struct tcp_shard {
 	struct tcp_seg *rx_segs;		/* TCP_RX_BATCH entries */
 	uint32_t rx_n;
 	uint32_t table_gen;
+	/* Deferred ACKs (tcp_ack_defer()): the list filled during this pass
+	 * (defer_cur) and the one from the pass before, flushed by this
+	 * pass's tcp_poll(). */
+	struct {
+		struct tcp_conn *c[TCP_ACK_DEFER_MAX];
+		uint32_t n;
+	} defer[2];
+	unsigned defer_cur;
 };
 
 static inline struct tcp_shard *
@@ -378,6 +389,17 @@ void tcp_rack_sent(struct tcp_conn *c, struct rte_mbuf *m, uint32_t off,
 		   bool rexmt);
 /* RACK and TLP run on this connection (SACK agreed, synchronized). */
 bool tcp_rack_enabled(const struct tcp_conn *c);
+/*
+ * Owe the peer an ACK (TF_ACKNOW set) but give the user one poll pass to
+ * answer first, so that the answer carries it: the ACK of a SYN-ACK rides
+ * on the request the connected upcall leads to, the ACK of a FIN on the
+ * FIN the disconnect event leads to (Linux defers the first the same way
+ * when a write is pending). Sent by the next pass's tcp_poll() when
+ * nothing else carried it; at once when data is waiting to go anyway or
+ * the list is full.
+ */
+void tcp_ack_defer(struct tcp_conn *c);
+
 /* ACK processing, before tcp_sq_drop(): bytes up to 'ack' are delivered. */
 void tcp_rack_acked(struct tcp_conn *c, uint32_t ack);
 /* ACK processing, at its end (SND.UNA, SACK board and window updated):

@@ -124,6 +124,8 @@ static const struct option_case option_cases[] = {
 	{ "shards", "4", "0", NUM("shards", "1", STR(RTE_MAX_LCORE)) },
 	{ "tfo", "yes", "maybe", BOOL_MSG("tfo") },
 	{ "quiet", "on", "2", BOOL_MSG("quiet") },
+	{ "verify-checksums", "yes", "sometimes", BOOL_MSG("verify-checksums") },
+	{ "min-rto", "200ms", "61s", "--min-rto: '%s' is not a duration between 1ms and 1m (with ms, s, m or h; seconds if none)" },
 	{ "json", "out.json", "", PATH_MSG("json") },
 	{ "csv", "-", "", PATH_MSG("csv") },
 	{ "capture", "run.pcap", "", PATH_MSG("capture") },
