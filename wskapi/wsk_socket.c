@@ -15,7 +15,9 @@
  * connect_ex buffer first, then sends in order) gets a place in one
  * cumulative stream position. The acked() upcall advances snd_acked; a
  * request completes when snd_acked reaches its end, which keeps sends in
- * submission order and the connect before them.
+ * submission order and the connect before them. A send that attached
+ * registered memory also waits for the mbufs to let go of it
+ * (wsk_zerocopy.c).
  *
  * Costs follow the work, not the number of sockets: upcalls find their
  * socket through the connection, wsk_client_poll() walks only the work
@@ -157,19 +159,34 @@ stage_copy(struct wsk_sock *so, const WSK_BUF *b)
 	return true;
 }
 
-/* Copy what the connection takes of r's remaining bytes. false: it took
- * less than all. */
+/* Hand the connection what it takes of r's remaining bytes: attached
+ * from registered memory (wsk_zerocopy.c) or copied. false: it took less
+ * than all. */
 static bool
 push_req(struct wsk_sock *so, struct wsk_req *r)
 {
+	struct wsk_client *c = so->client;
+
 	while (r->left > 0) {
 		size_t k = RTE_MIN(r->left, r->mdl->len - r->offset);
+		uint8_t *p = (uint8_t *)r->mdl->va + r->offset;
+		const struct wsk_region *g = r->zc_regions == 0 ? NULL :
+			wsk_zc_region_for(c, r, r->mdl);
 		int32_t n;
 
 		if (k > UINT32_MAX)
 			k = UINT32_MAX;
-		n = tcp_send(so->conn, (uint8_t *)r->mdl->va + r->offset,
-			     (uint32_t)k);
+		if (g != NULL) {
+			n = tcp_send_ext(so->conn, p, g->iova == RTE_BAD_IOVA ?
+					 RTE_BAD_IOVA : g->iova + (p - g->va),
+					 (uint32_t)k, wsk_zc_arm(c, r));
+			if (n > 0)
+				c->counters.send_zerocopy_bytes += (uint64_t)n;
+		} else {
+			n = tcp_send(so->conn, p, (uint32_t)k);
+			if (n > 0)
+				c->counters.send_copied_bytes += (uint64_t)n;
+		}
 		if (n > 0)
 			cursor_skip(r, (size_t)n);
 		if (n <= 0 || (size_t)n < k) {
@@ -177,6 +194,9 @@ push_req(struct wsk_sock *so, struct wsk_req *r)
 			return false;
 		}
 	}
+	/* Every byte is with the connection: the mbufs alone hold the
+	 * memory now. */
+	wsk_zc_unarm(c, r);
 	return true;
 }
 
@@ -229,19 +249,26 @@ wsk_sock_complete_acked(struct wsk_sock *so)
 		req_complete(c, r, STATUS_SUCCESS, r->info_socket ?
 			     (uint64_t)(uintptr_t)&so->pub : r->end);
 	}
-	while (so->sends.head != NULL && so->sends.head->end <= so->snd_acked &&
-	       so->sends.head->left == 0) {
-		r = rq_pop(&so->sends);
-		req_complete(c, r, STATUS_SUCCESS, r->length);
+	while ((r = so->sends.head) != NULL && r->end <= so->snd_acked &&
+	       r->left == 0) {
+		/* Acknowledged, but a zero-copy send's memory may still be
+		 * referenced: it and the sends behind it wait. */
+		if (!wsk_zc_released(c, r)) {
+			wsk_zc_wait_head(so, r);
+			return;
+		}
+		rq_pop(&so->sends);
+		wsk_send_complete(c, r, STATUS_SUCCESS, r->length);
 	}
 }
 
 /* --- failure and teardown --------------------------------------------------- */
 
-void
+struct wsk_req *
 wsk_sock_fail_pending(struct wsk_sock *so, NTSTATUS status)
 {
 	struct wsk_client *c = so->client;
+	struct req_queue chain = { NULL, NULL };
 	struct wsk_req *r;
 
 	if (so->connect_req != NULL) {
@@ -249,20 +276,15 @@ wsk_sock_fail_pending(struct wsk_sock *so, NTSTATUS status)
 		so->connect_req = NULL;
 		req_complete(c, r, status, 0);
 	}
-	while ((r = rq_pop(&so->sends)) != NULL)
-		req_complete(c, r, status, 0);
-	so->push_cursor = NULL;
+	wsk_sends_fail(so, status, &chain);
 	while ((r = rq_pop(&so->recvs)) != NULL)
 		req_complete(c, r, status, 0);
-	if (so->disconnect_req != NULL) {
-		r = so->disconnect_req;
-		so->disconnect_req = NULL;
-		req_complete(c, r, status, 0);
-	}
+	wsk_disconnect_fail(so, status, &chain);
 	/* A listener's accepts only ever end by cancellation. */
 	while ((r = rq_pop(&so->accepts)) != NULL)
 		req_complete(c, r, STATUS_CANCELLED, 0);
 	stage_free(so);
+	return wsk_zc_chain_commit(c, &chain);
 }
 
 void
@@ -569,6 +591,7 @@ port_taken(struct wsk_client *c, rte_be32_t ip, rte_be16_t port, bool reuse)
 static void
 client_free(struct wsk_client *c)
 {
+	wsk_zc_fini(c);
 	wsk_submit_fini(c);
 	rte_hash_free(c->bind_hash);
 	free(c->bind_addr);
@@ -599,9 +622,11 @@ wsk_client_create(struct shard *s, unsigned max_sockets, unsigned max_requests)
 	c->sockets = calloc(max_sockets, sizeof(*c->sockets));
 	c->free_fifo = calloc(max_sockets, sizeof(*c->free_fifo));
 	c->reqs = calloc(max_requests, sizeof(*c->reqs));
+	c->nb_reqs = max_requests;
 	c->indication_buf = malloc(WSK_INDICATION_MAX);
 	TAILQ_INIT(&c->work);
 	TAILQ_INIT(&c->starved);
+	TAILQ_INIT(&c->zc_wait);
 	if (c->sockets == NULL || c->free_fifo == NULL || c->reqs == NULL ||
 	    c->indication_buf == NULL || bind_table_init(c, max_sockets) != 0 ||
 	    wsk_submit_init(c, RTE_MIN(max_requests, MAX_SUBMISSIONS)) != 0) {
@@ -653,6 +678,7 @@ wsk_client_poll(struct wsk_client *c)
 		return;
 	c->counters.polls++;
 	wsk_submit_drain(c);
+	wsk_zc_poll(c);
 	if (c->free_count > 0) {
 		/* A socket was freed: the starved listeners get their turn. */
 		while ((so = TAILQ_FIRST(&c->starved)) != NULL)
@@ -985,6 +1011,7 @@ static NTSTATUS
 ws_close_socket(WSK_SOCKET *s, const struct wsk_request *req)
 {
 	struct wsk_sock *so = sock_of(s);
+	struct wsk_req *last;
 
 	if (so == NULL || so->state == SOCK_FREE || !req_valid(req))
 		return STATUS_INVALID_PARAMETER;
@@ -992,9 +1019,16 @@ ws_close_socket(WSK_SOCKET *s, const struct wsk_request *req)
 	 * happen. */
 	if (!wsk_cq_reserve(req->cq))
 		return STATUS_INSUFFICIENT_RESOURCES;
-	wsk_sock_fail_pending(so, STATUS_CANCELLED);
+	last = wsk_sock_fail_pending(so, STATUS_CANCELLED);
 	wsk_sock_detach(so);
 	wsk_sock_free(so);
+	if (last != NULL) {
+		/* Cancelled requests complete before the close (WSK.md 2.3
+		 * rule 2); one waits for its memory's release. */
+		last->then_cq = req->cq;
+		last->then_user_data = req->user_data;
+		return STATUS_PENDING;
+	}
 	wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS, 0, 0);
 	return STATUS_SUCCESS;
 }
@@ -1296,6 +1330,7 @@ ws_send(WSK_SOCKET *s, const WSK_BUF *buf, uint32_t flags,
 	if (r == NULL)
 		return STATUS_INSUFFICIENT_RESOURCES;
 	cursor_init(r, buf);
+	wsk_zc_send_accept(so->client, r, buf);
 	so->snd_total += buf->length;
 	r->end = so->snd_total;
 	rq_push(&so->sends, r);
