@@ -1,10 +1,11 @@
 /*
  * wskapi internals shared by wsk_socket.c (client, sockets, connect,
- * send, upcalls), wsk_listen.c (listen, accept, the accept event),
- * wsk_recv.c (receive, the receive event, release), wsk_disconnect.c
- * (disconnect, the disconnect and send-backlog events), wsk_submit.c
- * (the submission ring) and wsk_zerocopy.c (registered memory, zero-copy
- * sends and their release). Not for applications: they include wsk.h.
+ * upcalls), wsk_send.c (send, handing bytes to the connection),
+ * wsk_listen.c (listen, accept, the accept event), wsk_recv.c (receive,
+ * the receive event, release), wsk_disconnect.c (disconnect, the
+ * disconnect and send-backlog events), wsk_submit.c (the submission ring)
+ * and wsk_zerocopy.c (registered memory, zero-copy sends and their
+ * release). Not for applications: they include wsk.h.
  *
  * The small request and address helpers are static inline here so that
  * every file shares one definition without exporting unprefixed names.
@@ -452,8 +453,6 @@ void wsk_sock_free(struct wsk_sock *so);
 struct wsk_req *wsk_sock_fail_pending(struct wsk_sock *so, NTSTATUS status);
 /* Drop the socket's engine objects without telling anyone. */
 void wsk_sock_detach(struct wsk_sock *so);
-/* Hand the connection staged and queued send bytes. */
-void wsk_sock_push(struct wsk_sock *so);
 /* Ask wsk_client_poll() for a WORK_* bit (WORK_ACCEPT: once a socket is
  * freed). */
 void wsk_work_add(struct wsk_sock *so, uint8_t work);
@@ -462,13 +461,24 @@ void wsk_work_add(struct wsk_sock *so, uint8_t work);
 void wsk_bind_table_set(struct wsk_sock *so);
 /* Stop counting the socket in the bind table (no-op if it is not). */
 void wsk_bind_table_clear(struct wsk_sock *so);
-/* Complete the connect and the sends whose bytes are acknowledged. */
-void wsk_sock_complete_acked(struct wsk_sock *so);
 /* Check and take a local address (the part of bind that posts nothing):
  * statuses as bind's. */
 NTSTATUS wsk_sock_bind(struct wsk_sock *so, rte_be32_t ip, rte_be16_t port);
 /* The connection-or-stream table for an accepted socket. */
 const void *wsk_provider_dispatch(uint32_t category);
+
+/* wsk_send.c */
+NTSTATUS wsk_call_send(WSK_SOCKET *s, const WSK_BUF *buf, uint32_t flags,
+		       const struct wsk_request *req);
+/* Copy a connect_ex buffer into mbufs (stage_head). Returns false
+ * (nothing kept) when the shard's pool runs dry. */
+bool wsk_stage_copy(struct wsk_sock *so, const WSK_BUF *b);
+/* Drop staged connect_ex bytes. */
+void wsk_stage_free(struct wsk_sock *so);
+/* Hand the connection staged and queued send bytes. */
+void wsk_sock_push(struct wsk_sock *so);
+/* Complete the connect and the sends whose bytes are acknowledged. */
+void wsk_sock_complete_acked(struct wsk_sock *so);
 
 /* wsk_listen.c (wsk_call_*: the dispatch tables' implementations) */
 void wsk_listen_accept_ready(struct tcp_listener *l);
