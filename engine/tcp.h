@@ -11,9 +11,10 @@
  * called on the shard's own lcore (or, in tests, the thread polling it).
  *
  * Data lives in mbufs: tcp_send() copies the caller's bytes into mbufs of
- * the send queue, output sends indirect clones of them behind a header
- * mbuf, and received payload mbufs are queued as they arrived until
- * tcp_recv() copies them out.
+ * the send queue (tcp_send_ext() attaches the caller's memory to them
+ * instead), output sends indirect clones of them behind a header mbuf,
+ * and received payload mbufs are queued as they arrived until tcp_recv()
+ * copies them out.
  *
  * The user learns what happened through upcalls registered per shard
  * (tcp_set_upcalls()). They run from tcp_input(), tcp_poll() or a user call
@@ -310,6 +311,56 @@ struct tcp_conn *tcp_accept(struct tcp_listener *l);
  *         -EPIPE after tcp_shutdown().
  */
 int32_t tcp_send(struct tcp_conn *c, const void *data, uint32_t len);
+
+/*
+ * Queue bytes for sending without copying them: user memory is attached to
+ * send-queue mbufs as an external buffer (rte_pktmbuf_attach_extbuf()),
+ * and output, retransmission, SACK/RACK recovery and trimming on ACK
+ * treat those mbufs as any other. Copied (tcp_send()) and attached bytes
+ * may be mixed freely; the stream keeps the order of the calls.
+ *
+ * References. Every mbuf this call attaches takes one reference on
+ * shinfo, and every clone output makes of one (a transmission, a
+ * retransmission) takes another: rte_pktmbuf_attach() of an mbuf with an
+ * external buffer shares its shinfo. When the last reference is dropped
+ * DPDK calls shinfo->free_cb(addr, shinfo->fcb_opaque), and only then may
+ * the memory change or go away: the bytes were acknowledged (or the
+ * connection flushed its queue) AND no port queue, peer or capture holds
+ * a clone any more. That last free can happen on ANOTHER lcore (a PMD's
+ * tx completion, a peer shard reading a net_ring), so free_cb must be
+ * thread-safe and short: set a flag the owner polls, say. The caller
+ * initialises shinfo (free_cb, fcb_opaque, refcnt 1 for its own
+ * reference) and drops its reference with rte_mbuf_ext_refcnt_update(
+ * shinfo, -1) once it will attach no more; a drop that reaches 0 means
+ * no mbuf is left and DPDK will not call free_cb. Holding that reference
+ * across calls keeps free_cb from running between them. One shinfo may
+ * serve any number of calls and connections of this shard.
+ *
+ * Each mbuf holds at most one segment (t_maxseg) and ends on a segment
+ * boundary counted from SND.MAX, as copied mbufs do: RACK keeps its
+ * transmit marks per send-queue mbuf. No bytes are ever appended to an
+ * attached mbuf (it has no tail room).
+ *
+ * @param c      the connection
+ * @param va     the first byte
+ * @param iova   its IO address (IOVA-as-VA: va itself), or RTE_BAD_IOVA
+ *               when the port never DMAs (net_ring, net_af_packet,
+ *               net_tap, net_pcap, custom ports): a NIC reads the bytes at
+ *               iova, so for one the memory must be DMA-mapped
+ *               (rte_extmem_register() plus rte_dev_dma_map())
+ * @param len    bytes at va
+ * @param shinfo the shared info the mbufs reference (see above)
+ * @return bytes taken: 0..len, less when the send buffer is full, mbufs
+ *         ran out or shinfo holds TCP_EXT_REFS_MAX references (try again
+ *         after ACKs free some); -EINVAL (va or shinfo NULL with len > 0);
+ *         -ENOTCONN and -EPIPE as tcp_send().
+ */
+int32_t tcp_send_ext(struct tcp_conn *c, void *va, rte_iova_t iova,
+		     uint32_t len, struct rte_mbuf_ext_shared_info *shinfo);
+
+/* References tcp_send_ext() lets one shinfo reach by attaching mbufs: half
+ * the 16-bit count, so the clones of those mbufs cannot overflow it. */
+#define TCP_EXT_REFS_MAX	(UINT16_MAX / 2)
 
 /*
  * Copy received bytes out (and announce the reopened window when it grew

@@ -773,6 +773,61 @@ sq_append(struct tcp_conn *c, const void *data, uint32_t len)
 	return done;
 }
 
+/* Attach up to len bytes of user memory at va (IO address iova) to new
+ * mbufs at the tail of the send queue, within the send buffer; returns
+ * the bytes taken (fewer when mbufs ran out or shinfo holds
+ * TCP_EXT_REFS_MAX references).
+ *
+ * Each mbuf holds at most one segment and ends where a segment will, as
+ * counted from SND.MAX in t_maxseg steps: RACK keeps one transmit mark
+ * per send-queue mbuf and retransmits lost mbufs a segment at a time
+ * (tcp_recovery.c), so an mbuf must not straddle segments. The mbufs have
+ * no tail room, so sq_append never copies bytes into user memory. */
+static uint32_t
+sq_append_ext(struct tcp_conn *c, uint8_t *va, rte_iova_t iova, uint32_t len,
+	      struct rte_mbuf_ext_shared_info *shinfo)
+{
+	struct rte_mempool *pool = c->ts->s->pool;
+	uint32_t seg = c->t_maxseg > 0 ? c->t_maxseg : 536;
+	uint32_t done = 0, room;
+
+	room = c->snd_buf > c->sq_bytes ? c->snd_buf - c->sq_bytes : 0;
+	if (len > room)
+		len = room;
+	while (done < len) {
+		uint32_t end = tcp_sq_end(c);
+		uint32_t unsent = tcp_seq_gt(end, c->snd_max) ? end - c->snd_max : 0;
+		uint32_t k = RTE_MIN(seg - unsent % seg, len - done);
+		struct rte_mbuf *m;
+
+		/* The refcount is 16 bits: leave the other half for the
+		 * clones output makes of these mbufs. */
+		if (rte_mbuf_ext_refcnt_read(shinfo) >= TCP_EXT_REFS_MAX)
+			break;
+		m = rte_pktmbuf_alloc(pool);
+		if (m == NULL) {
+			STAT_INC(c->ts->s, tx_drop_no_mbuf);
+			break;
+		}
+		/* attach_extbuf takes no reference itself. */
+		rte_mbuf_ext_refcnt_update(shinfo, 1);
+		rte_pktmbuf_attach_extbuf(m, va + done,
+					  iova == RTE_BAD_IOVA ? RTE_BAD_IOVA
+							       : iova + done,
+					  (uint16_t)k, shinfo);
+		m->data_len = (uint16_t)k;
+		m->pkt_len = k;
+		if (c->sq_tail != NULL)
+			c->sq_tail->next = m;
+		else
+			c->sq_head = m;
+		c->sq_tail = m;
+		c->sq_bytes += k;
+		done += k;
+	}
+	return done;
+}
+
 static bool
 ephemeral_pick(struct tcp_shard *ts, struct tcp_key *key)
 {
@@ -880,6 +935,26 @@ tcp_send(struct tcp_conn *c, const void *data, uint32_t len)
 	    !(c->state == TCPS_SYN_RECEIVED && (c->t_flags & TF_TFO_PENDING)))
 		return -ENOTCONN;
 	done = sq_append(c, data, len);
+	if (done > 0)
+		tcp_output(c);
+	tcp_dispatch(c);
+	return (int32_t)done;
+}
+
+int32_t
+tcp_send_ext(struct tcp_conn *c, void *va, rte_iova_t iova, uint32_t len,
+	     struct rte_mbuf_ext_shared_info *shinfo)
+{
+	uint32_t done;
+
+	if (len > 0 && (va == NULL || shinfo == NULL))
+		return -EINVAL;
+	if (c->t_flags & TF_SHUT_WR)
+		return -EPIPE;
+	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_CLOSE_WAIT &&
+	    !(c->state == TCPS_SYN_RECEIVED && (c->t_flags & TF_TFO_PENDING)))
+		return -ENOTCONN;
+	done = sq_append_ext(c, va, iova, len, shinfo);
 	if (done > 0)
 		tcp_output(c);
 	tcp_dispatch(c);

@@ -4,9 +4,11 @@
  * they use tcp.h.
  *
  * Queues. The send queue is a singly linked list (through m->next) of
- * direct mbufs holding the bytes from SND.UNA's first data byte on; output
- * sends indirect mbufs attached to them, so acknowledged bytes are trimmed
- * off the head while clones still in flight keep the buffers alive. The
+ * mbufs holding the bytes from SND.UNA's first data byte on: direct ones
+ * (tcp_send() copied into them) or ones attached to user memory
+ * (tcp_send_ext(), no tail room); output sends clones attached to them,
+ * so acknowledged bytes are trimmed off the head while clones still in
+ * flight keep the buffers (or the user memory's reference) alive. The
  * receive queue is a list of payload segments as they arrived (possibly
  * indirect, possibly parts of chains); tcp_recv() eats from its head.
  * Both are lists of segments, not mbuf packets: pkt_len and nb_segs of

@@ -46,7 +46,14 @@
  *
  * BUFFERS. A WSK_BUF is {mdl, offset, length} over a chain of user memory
  * segments (struct wsk_mdl). Buffers belong to the engine from the call
- * until the completion is posted (rule 5).
+ * until the completion is posted (rule 5). send copies bytes into mbufs
+ * as the send buffer makes room, except from memory registered with
+ * wsk_register_memory(): a segment that lies wholly inside a registered
+ * region (and is at least WSK_ZEROCOPY_MIN_SEGMENT long) is attached to
+ * mbufs without a copy (zero-copy transmit), and the send completes only
+ * once no mbuf references it any more. Copied and attached segments mix
+ * freely in one chain; the stream keeps their order. connect_ex and
+ * disconnect buffers are always copied.
  *
  * SOCKET LIFETIME. A WSK_SOCKET pointer is valid until its close_socket
  * request completes. Socket slots are reused oldest-freed first, so a call
@@ -304,8 +311,12 @@ typedef NTSTATUS (*PFN_WSK_CONTROL_SOCKET)(WSK_SOCKET *s,
  * close_socket (WskCloseSocket). Legal with requests pending: they
  * complete with STATUS_CANCELLED before the close's own completion. An
  * open connection is aborted (RST), since no graceful disconnect was
- * asked for. Never STATUS_FILE_FORCED_CLOSED.
+ * asked for. Never STATUS_FILE_FORCED_CLOSED. The socket is gone when the
+ * call returns, whatever it returns.
  * @return STATUS_SUCCESS (completion: STATUS_SUCCESS, information 0);
+ *         STATUS_PENDING (a zero-copy send's memory was still referenced:
+ *         its completion, those queued behind it and then the close's
+ *         follow from wsk_client_poll() once the references are gone);
  *         STATUS_INVALID_PARAMETER (already closed: a double close; nothing
  *         posted); STATUS_INSUFFICIENT_RESOURCES (no room: the socket is
  *         NOT closed, call again after reaping).
@@ -396,8 +407,20 @@ typedef NTSTATUS (*PFN_WSK_GET_REMOTE_ADDRESS)(WSK_SOCKET *s,
 /*
  * send (WskSend): send buf on a connected socket. The completion follows
  * when every byte is acknowledged (information = buf->length); buf must
- * stay valid until then, as bytes are copied into the send queue as room
- * appears. Sends complete in submission order.
+ * stay valid and unchanged until then, as bytes are copied into the send
+ * queue as room appears. Sends complete in submission order.
+ * Zero-copy: segments inside registered memory (wsk_register_memory())
+ * are sent from that memory itself, so the completion also waits until
+ * every mbuf referencing it is gone: acknowledged bytes leave the send
+ * queue at once, but a clone may still sit in a port's tx queue, a
+ * capture, or (net_ring, engine to engine) the peer's receive queue until
+ * the peer reads it. wsk_client_poll() notices that release (whichever
+ * thread dropped the last reference) and posts the completion; only then
+ * may the memory be changed or reused. The same wait holds for a send
+ * that fails or is cancelled (close_socket, abortive disconnect, a reset):
+ * its completion, with that status, comes once the references are gone,
+ * and later sends, a graceful disconnect and the close or abortive
+ * disconnect that cancelled them complete after it, in order.
  * @return STATUS_PENDING (or STATUS_SUCCESS for a zero-length send, which
  *         completes at once); STATUS_NOT_SUPPORTED (flags other than
  *         WSK_FLAG_NODELAY); STATUS_INVALID_PARAMETER (buf NULL, or its
@@ -463,8 +486,12 @@ typedef NTSTATUS (*PFN_WSK_ACCEPT)(WSK_SOCKET *s, uint32_t flags,
  * Abortive (WSK_FLAG_ABORTIVE): buf must be NULL; pending sends and a
  * pending graceful disconnect complete with STATUS_CANCELLED, pending
  * receives with STATUS_CONNECTION_ABORTED, a RST goes out, and the
- * request completes at once. The socket is dead afterwards.
- * @return STATUS_SUCCESS (abortive); STATUS_PENDING (graceful);
+ * request completes at once, unless a cancelled zero-copy send's memory
+ * is still referenced: then the cancelled sends and this request
+ * complete, in that order, once it is released (see send). The socket is
+ * dead afterwards.
+ * @return STATUS_SUCCESS (abortive); STATUS_PENDING (graceful, or
+ *         abortive waiting for a zero-copy release);
  *         STATUS_NOT_SUPPORTED (a flag other than WSK_FLAG_ABORTIVE);
  *         STATUS_INVALID_PARAMETER (abortive with a buffer; a buffer whose
  *         chain is shorter than offset + length);
@@ -561,8 +588,13 @@ struct wsk_client *wsk_client_create(struct shard *s, unsigned max_sockets,
 /*
  * Destroy a client: every open socket is closed as by close_socket, its
  * pending requests complete with STATUS_CANCELLED (the rings must still
- * exist); the close completions themselves are not posted. Then the
- * shard's upcalls are cleared. NULL: nothing happens.
+ * exist); the close completions themselves are not posted. Completions
+ * waiting for zero-copy memory to be released are posted too, released
+ * or not: mbufs still queued in a port or at a peer may read that memory
+ * until they are freed, so destroy the client after the ports stopped
+ * (or keep the memory until then). Every registered region is
+ * deregistered. Then the shard's upcalls are cleared. NULL: nothing
+ * happens.
  */
 void wsk_client_destroy(struct wsk_client *c);
 
@@ -630,9 +662,10 @@ void *wsk_socket_context(const WSK_SOCKET *s);
 
 /*
  * The client's part of a shard pass: run submissions from other threads
- * (wsk_client_submit()), retry sends that stopped for want of mbufs, and
+ * (wsk_client_submit()), post the completions of zero-copy sends whose
+ * memory was released, retry sends that stopped for want of mbufs, and
  * serve listeners that waited for a free socket. Its cost is that work:
- * it visits only sockets that asked for it, never all of them. Call it on
+ * it visits only sockets and sends that asked for it, never all of them. Call it on
  * the shard's thread after every shard_poll() (the engine has no hook for
  * it). NULL: nothing happens.
  */
@@ -649,12 +682,74 @@ struct wsk_client_counters {
 	uint64_t binds;			/* local addresses taken (bind, socket_connect) */
 	uint64_t bind_ports_probed;	/* ports checked for them, one table
 					 * lookup (two for an address) each */
+	/* Bytes of send (and graceful disconnect) buffers handed to TCP:
+	 * attached from registered memory, and copied. */
+	uint64_t send_zerocopy_bytes;
+	uint64_t send_copied_bytes;
+	/* Sends whose completion had to wait, after their bytes were
+	 * acknowledged or failed, for mbufs to let go of their memory. */
+	uint64_t send_release_waits;
 };
 
 /* Copy the client's counters to *out. A NULL client gives zeros. Cannot
  * fail. */
 void wsk_client_counters_get(const struct wsk_client *c,
 			     struct wsk_client_counters *out);
+
+/*
+ * REGISTERED MEMORY (zero-copy transmit), as io_uring's registered
+ * buffers. A client keeps a small fixed table of regions; a send segment
+ * lying wholly inside one (and at least WSK_ZEROCOPY_MIN_SEGMENT bytes:
+ * copying less costs less than an mbuf and a release wait) is attached to
+ * send-queue mbufs as an external buffer instead of being copied (see
+ * send for when such a send completes). Shorter or unregistered segments
+ * are copied as before. Both calls run on the shard's thread, like every
+ * call on the client.
+ *
+ * Ports. A virtual port (net_ring, net_af_packet, net_af_xdp, net_tap,
+ * net_memif, net_pcap, or a custom port) reads the bytes through their
+ * virtual address and needs nothing more. A NIC reads them by DMA: the
+ * region is registered with DPDK (rte_extmem_register()) and mapped for
+ * the port's device (rte_dev_dma_map()), which needs IOVA-as-VA (EAL
+ * --iova-mode=va, VFIO), a page-aligned va and len, and a region no other
+ * client of the process has registered. In IOVA-as-PA mode a NIC cannot
+ * be given arbitrary user memory: registration is refused.
+ */
+#define WSK_MEMORY_REGIONS_MAX		32u
+#define WSK_ZEROCOPY_MIN_SEGMENT	512u
+
+/*
+ * Register [va, va + len) for zero-copy sends. The memory must stay
+ * mapped until it is deregistered.
+ * @param c       the client.
+ * @param va      the region's first byte.
+ * @param len     its length in bytes.
+ * @param handle  out: the region's handle for wsk_deregister_memory()
+ *                (never 0).
+ * @return STATUS_SUCCESS; STATUS_INVALID_PARAMETER (c, va or handle NULL,
+ *         len 0, a range that wraps around, one overlapping a region the
+ *         client has registered, or, for a NIC, va or len not a multiple
+ *         of the page size or the range registered with DPDK already);
+ *         STATUS_INSUFFICIENT_RESOURCES (all WSK_MEMORY_REGIONS_MAX slots
+ *         in use, no memory for the per-request records the first
+ *         registration makes, or DPDK out of external-memory room);
+ *         STATUS_NOT_SUPPORTED (a NIC in IOVA-as-PA mode, or a device
+ *         that cannot DMA-map it). Nothing is registered on failure.
+ */
+NTSTATUS wsk_register_memory(struct wsk_client *c, void *va, size_t len,
+			     uint32_t *handle);
+
+/*
+ * Deregister a region. Refused while a send accepted with a segment in it
+ * has not completed, since mbufs may still reference the memory.
+ * @param c       the client.
+ * @param handle  from wsk_register_memory().
+ * @return STATUS_SUCCESS (a NIC's DMA mapping is undone too);
+ *         STATUS_INVALID_PARAMETER (c NULL, a handle not registered or
+ *         deregistered already); STATUS_DEVICE_BUSY (sends over it are
+ *         pending: nothing changed, try again after they complete).
+ */
+NTSTATUS wsk_deregister_memory(struct wsk_client *c, uint32_t handle);
 
 /*
  * SUBMISSION FROM OTHER THREADS. Every call above must run on the shard's

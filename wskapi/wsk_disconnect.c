@@ -34,30 +34,38 @@ wsk_disconnect_progress(struct wsk_sock *so)
 	st = tcp_conn_state(so->conn);
 	if (st != TCPS_FIN_WAIT_2 && st != TCPS_TIME_WAIT && st != TCPS_CLOSED)
 		return;
+	/* The sends before it complete first, and a zero-copy one may wait
+	 * for its memory's release after the ACK (wsk_zc_poll() comes back
+	 * here); remember the FIN was acknowledged meanwhile. */
+	so->fin_acked = true;
+	if (so->sends.head != NULL)
+		return;
 	so->disconnect_req = NULL;
 	req_complete(so->client, r, STATUS_SUCCESS, r->length);
 }
 
-/* Abortive: cancel sends and a graceful disconnect, reset, done. */
+/* Abortive: cancel sends and a graceful disconnect, reset, done (or, when
+ * a cancelled zero-copy send's memory is still referenced, done after
+ * it: wsk_zerocopy.c). */
 static NTSTATUS
 disconnect_abortive(struct wsk_sock *so, const struct wsk_request *req)
 {
-	struct wsk_client *c = so->client;
-	struct wsk_req *r;
+	struct req_queue chain = { NULL, NULL };
+	struct wsk_req *last;
 
 	if (!wsk_cq_reserve(req->cq))
 		return STATUS_INSUFFICIENT_RESOURCES;
-	while ((r = rq_pop(&so->sends)) != NULL)
-		req_complete(c, r, STATUS_CANCELLED, 0);
-	so->push_cursor = NULL;
-	if (so->disconnect_req != NULL) {
-		r = so->disconnect_req;
-		so->disconnect_req = NULL;
-		req_complete(c, r, STATUS_CANCELLED, 0);
-	}
+	wsk_sends_fail(so, STATUS_CANCELLED, &chain);
+	wsk_disconnect_fail(so, STATUS_CANCELLED, &chain);
+	last = wsk_zc_chain_commit(so->client, &chain);
 	/* The closed(ABORTED) upcall fails the receives and marks the
 	 * socket dead (at once, or when the upcall we are inside ends). */
 	tcp_abort(so->conn);
+	if (last != NULL) {
+		last->then_cq = req->cq;
+		last->then_user_data = req->user_data;
+		return STATUS_PENDING;
+	}
 	wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS, 0, 0);
 	return STATUS_SUCCESS;
 }

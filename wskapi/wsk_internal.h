@@ -1,9 +1,11 @@
 /*
  * wskapi internals shared by wsk_socket.c (client, sockets, connect,
- * send, upcalls), wsk_listen.c (listen, accept, the accept event),
- * wsk_recv.c (receive, the receive event, release), wsk_disconnect.c
- * (disconnect, the disconnect and send-backlog events) and wsk_submit.c
- * (the submission ring). Not for applications: they include wsk.h.
+ * upcalls), wsk_send.c (send, handing bytes to the connection),
+ * wsk_listen.c (listen, accept, the accept event), wsk_recv.c (receive,
+ * the receive event, release), wsk_disconnect.c (disconnect, the
+ * disconnect and send-backlog events), wsk_submit.c (the submission ring)
+ * and wsk_zerocopy.c (registered memory, zero-copy sends and their
+ * release). Not for applications: they include wsk.h.
  *
  * The small request and address helpers are static inline here so that
  * every file shares one definition without exporting unprefixed names.
@@ -18,6 +20,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+struct rte_device;
 struct rte_hash;
 
 #include "tcp.h"
@@ -53,11 +56,45 @@ struct wsk_req {
 	struct sockaddr *out_remote;
 	void *accept_context;
 	const WSK_CLIENT_CONNECTION_DISPATCH *accept_dispatch;
+	/* Zero-copy send (wsk_zerocopy.c). zc_regions: the region slots
+	 * (bits) its segments lie in, counted in their users. Once bytes are
+	 * attached (zc_used) the completion waits for the release of the
+	 * request's record; zc_armed: its own reference is still held.
+	 * Listed on the client's zc_wait either at the head of zc_sock's
+	 * sends, or (zc_sock NULL) as the head of a chain of failed requests
+	 * (through next) whose outcomes wait in zc_status/zc_info. then_cq:
+	 * a close or abortive disconnect completion to post right after
+	 * this one (NULL: none). */
+	uint32_t zc_regions;
+	bool zc_used;
+	bool zc_armed;
+	bool zc_listed;
+	struct wsk_sock *zc_sock;
+	NTSTATUS zc_status;
+	uint64_t zc_info;
+	struct wsk_cq *then_cq;
+	uint64_t then_user_data;
+	TAILQ_ENTRY(wsk_req) zc_link;
 };
 
 struct req_queue {
 	struct wsk_req *head, *tail;
 };
+
+TAILQ_HEAD(wsk_req_list, wsk_req);
+
+/* A registered memory region (wsk_register_memory()). */
+struct wsk_region {
+	uint8_t *va;
+	size_t len;
+	rte_iova_t iova;		/* of va; RTE_BAD_IOVA: port never DMAs */
+	uint32_t handle;		/* 0: slot free */
+	uint32_t users;			/* send requests accepted over it and
+					 * not completed */
+	struct rte_device *dma_dev;	/* DMA-mapped for it; NULL: not */
+};
+
+struct wsk_zc_block;
 
 TAILQ_HEAD(wsk_sock_list, wsk_sock);
 
@@ -105,6 +142,9 @@ struct wsk_sock {
 	struct rte_mbuf *held_head, *held_tail;
 	uint32_t held_bytes;
 	bool disconnect_indicated;	/* the disconnect event ran */
+	/* The disconnect's FIN was acknowledged while sends before it still
+	 * waited for their memory's release. */
+	bool fin_acked;
 	size_t backlog_reported;	/* last ideal send backlog indicated */
 
 	struct req_queue accepts;	/* queued accept requests */
@@ -159,6 +199,7 @@ struct wsk_client {
 	uint32_t *free_fifo;
 	unsigned free_head, free_count;
 	struct wsk_req *reqs;
+	unsigned nb_reqs;
 	struct wsk_req *free_reqs;
 	uint16_t next_ephemeral;	/* host order */
 	/* The bind table: for each local port, every socket bound to it and
@@ -186,6 +227,16 @@ struct wsk_client {
 	/* Dequeued, waiting for completion room, oldest first. */
 	struct wsk_sqe_slot *sq_stalled[WSK_SUBMIT_BURST];
 	unsigned sq_nstalled;
+	/* Zero-copy sends (wsk_zerocopy.c): the registered regions, the
+	 * records whose shared info the mbufs reference (one per request,
+	 * made at the first registration), and the requests waiting for
+	 * their memory's release. */
+	struct wsk_region regions[WSK_MEMORY_REGIONS_MAX];
+	unsigned nb_regions;
+	uint32_t region_gen;
+	struct wsk_zc_block *zc_block;
+	struct wsk_req_list zc_wait;
+	unsigned zc_wait_count;
 };
 
 /* Receive-event scratch buffer size (bytes indicated per callback). */
@@ -394,12 +445,14 @@ struct wsk_sock *wsk_sock_alloc(struct wsk_client *c, uint32_t flags,
 				void *context, const void *client_dispatch);
 /* Give a socket back to the pool (engine objects already detached). */
 void wsk_sock_free(struct wsk_sock *so);
-/* Complete every pending request of the socket with 'status'. */
-void wsk_sock_fail_pending(struct wsk_sock *so, NTSTATUS status);
+/* Complete every pending request of the socket with 'status' (sends and
+ * a graceful disconnect already done with success). Returns the last
+ * request whose completion waits for zero-copy memory to be released
+ * (the ones after the first such wait too, to keep their order), or NULL
+ * when all were posted. */
+struct wsk_req *wsk_sock_fail_pending(struct wsk_sock *so, NTSTATUS status);
 /* Drop the socket's engine objects without telling anyone. */
 void wsk_sock_detach(struct wsk_sock *so);
-/* Hand the connection staged and queued send bytes. */
-void wsk_sock_push(struct wsk_sock *so);
 /* Ask wsk_client_poll() for a WORK_* bit (WORK_ACCEPT: once a socket is
  * freed). */
 void wsk_work_add(struct wsk_sock *so, uint8_t work);
@@ -408,13 +461,24 @@ void wsk_work_add(struct wsk_sock *so, uint8_t work);
 void wsk_bind_table_set(struct wsk_sock *so);
 /* Stop counting the socket in the bind table (no-op if it is not). */
 void wsk_bind_table_clear(struct wsk_sock *so);
-/* Complete the connect and the sends whose bytes are acknowledged. */
-void wsk_sock_complete_acked(struct wsk_sock *so);
 /* Check and take a local address (the part of bind that posts nothing):
  * statuses as bind's. */
 NTSTATUS wsk_sock_bind(struct wsk_sock *so, rte_be32_t ip, rte_be16_t port);
 /* The connection-or-stream table for an accepted socket. */
 const void *wsk_provider_dispatch(uint32_t category);
+
+/* wsk_send.c */
+NTSTATUS wsk_call_send(WSK_SOCKET *s, const WSK_BUF *buf, uint32_t flags,
+		       const struct wsk_request *req);
+/* Copy a connect_ex buffer into mbufs (stage_head). Returns false
+ * (nothing kept) when the shard's pool runs dry. */
+bool wsk_stage_copy(struct wsk_sock *so, const WSK_BUF *b);
+/* Drop staged connect_ex bytes. */
+void wsk_stage_free(struct wsk_sock *so);
+/* Hand the connection staged and queued send bytes. */
+void wsk_sock_push(struct wsk_sock *so);
+/* Complete the connect and the sends whose bytes are acknowledged. */
+void wsk_sock_complete_acked(struct wsk_sock *so);
 
 /* wsk_listen.c (wsk_call_*: the dispatch tables' implementations) */
 void wsk_listen_accept_ready(struct tcp_listener *l);
@@ -448,6 +512,50 @@ void wsk_disconnect_progress(struct wsk_sock *so);
 void wsk_event_disconnect(struct wsk_sock *so, bool abortive);
 /* The send-backlog event, if enabled and the ideal size changed. */
 void wsk_event_send_backlog(struct wsk_sock *so);
+
+/* wsk_zerocopy.c */
+/* A send was accepted: note the regions its segments lie in (r->zc_regions)
+ * and count it among their users. */
+void wsk_zc_send_accept(struct wsk_client *c, struct wsk_req *r,
+			const WSK_BUF *b);
+/* The region r may attach mdl's segment from: one of r's regions holding
+ * the whole segment, at least WSK_ZEROCOPY_MIN_SEGMENT long; else NULL. */
+const struct wsk_region *wsk_zc_region_for(const struct wsk_client *c,
+					   const struct wsk_req *r,
+					   const struct wsk_mdl *mdl);
+/* The shared info r's attached mbufs reference (armed at first use). */
+struct rte_mbuf_ext_shared_info *wsk_zc_arm(struct wsk_client *c,
+					    struct wsk_req *r);
+/* r attaches no more: drop its own reference. */
+void wsk_zc_unarm(struct wsk_client *c, struct wsk_req *r);
+/* No mbuf references r's memory (true for a request that attached
+ * nothing). */
+bool wsk_zc_released(const struct wsk_client *c, const struct wsk_req *r);
+/* r heads so's sends, acknowledged, its memory not yet released: let
+ * wsk_client_poll() finish it. */
+void wsk_zc_wait_head(struct wsk_sock *so, struct wsk_req *r);
+/* Post a send's (or a disconnect's) completion, releasing its regions,
+ * then any completion hung on it (then_cq). */
+void wsk_send_complete(struct wsk_client *c, struct wsk_req *r,
+		       NTSTATUS status, uint64_t information);
+/* Fail the socket's sends (those acknowledged and released succeed) into
+ * 'chain': posted at once while nothing waits for a release, kept in
+ * order behind the first that does. */
+void wsk_sends_fail(struct wsk_sock *so, NTSTATUS status,
+		    struct req_queue *chain);
+/* The same for the graceful disconnect request, if any (success when its
+ * FIN was acknowledged). */
+void wsk_disconnect_fail(struct wsk_sock *so, NTSTATUS status,
+			 struct req_queue *chain);
+/* Hand a chain to wsk_client_poll(); returns its last request, or NULL
+ * when empty. */
+struct wsk_req *wsk_zc_chain_commit(struct wsk_client *c,
+				    struct req_queue *chain);
+/* wsk_client_poll(): post what the releases allow. */
+void wsk_zc_poll(struct wsk_client *c);
+/* wsk_client_destroy(): post every waiting completion (memory released or
+ * not), deregister the regions, let go of the records. */
+void wsk_zc_fini(struct wsk_client *c);
 
 /* wsk_submit.c */
 int wsk_submit_init(struct wsk_client *c, unsigned entries);

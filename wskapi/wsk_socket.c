@@ -1,21 +1,15 @@
 /*
  * wskapi sockets over the TCP engine: the client, the per-category
- * dispatch tables, socket creation, control, close, bind, connect, send,
- * the address getters, plus the TCP upcalls that finish pending requests.
- * Listen and accept live in wsk_listen.c, receive and its event in
- * wsk_recv.c, disconnect and the disconnect/send-backlog events in
+ * dispatch tables, socket creation, control, close, bind, connect, the
+ * address getters, plus the TCP upcalls that finish pending requests.
+ * Send lives in wsk_send.c, listen and accept in wsk_listen.c, receive
+ * and its event in wsk_recv.c, disconnect and the disconnect/send-backlog events in
  * wsk_disconnect.c, the submission ring in wsk_submit.c; what they share
  * is in wsk_internal.h.
  *
  * Sockets and request records come from pools made in wsk_client_create();
  * no call allocates. A request's completion slot is reserved when it is
  * accepted, so posting never fails.
- *
- * Send accounting: every byte a request hands to the connection (the
- * connect_ex buffer first, then sends in order) gets a place in one
- * cumulative stream position. The acked() upcall advances snd_acked; a
- * request completes when snd_acked reaches its end, which keeps sends in
- * submission order and the connect before them.
  *
  * Costs follow the work, not the number of sockets: upcalls find their
  * socket through the connection, wsk_client_poll() walks only the work
@@ -91,157 +85,13 @@ work_remove(struct wsk_sock *so)
 	so->work = 0;
 }
 
-/* --- sending ---------------------------------------------------------------- */
-
-/* tcp_send() returned n, less than offered. With room left in the send
- * buffer it ran out of mbufs, and no acknowledgment may come to try again
- * (nothing in flight): wsk_client_poll() does. */
-static void
-send_stalled(struct wsk_sock *so, int32_t n)
-{
-	if (n >= 0 && tcp_snd_space(so->conn) > 0)
-		wsk_work_add(so, WORK_PUSH);
-}
-
-static void
-stage_free(struct wsk_sock *so)
-{
-	while (so->stage_head != NULL) {
-		struct rte_mbuf *m = so->stage_head;
-
-		so->stage_head = m->next;
-		m->next = NULL;
-		rte_pktmbuf_free_seg(m);
-	}
-	so->stage_tail = NULL;
-}
-
-/* Copy a connect_ex buffer into mbufs. Returns false (nothing kept) when
- * the shard's pool runs dry. */
-static bool
-stage_copy(struct wsk_sock *so, const WSK_BUF *b)
-{
-	struct wsk_req cur = {
-		.mdl = b->mdl, .offset = b->offset, .left = b->length,
-	};
-
-	while (cur.left > 0) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(so->client->shard->pool);
-		size_t room, n;
-
-		if (m == NULL) {
-			stage_free(so);
-			return false;
-		}
-		rte_pktmbuf_reset_headroom(m);
-		room = rte_pktmbuf_tailroom(m);
-		n = 0;
-		while (n < room && cur.left > 0) {
-			size_t k = RTE_MIN(room - n, RTE_MIN(cur.left,
-					cur.mdl->len - cur.offset));
-
-			memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, n),
-			       (uint8_t *)cur.mdl->va + cur.offset, k);
-			n += k;
-			cursor_skip(&cur, k);
-		}
-		m->data_len = (uint16_t)n;
-		m->pkt_len = (uint32_t)n;
-		m->next = NULL;
-		if (so->stage_tail != NULL)
-			so->stage_tail->next = m;
-		else
-			so->stage_head = m;
-		so->stage_tail = m;
-	}
-	return true;
-}
-
-/* Copy what the connection takes of r's remaining bytes. false: it took
- * less than all. */
-static bool
-push_req(struct wsk_sock *so, struct wsk_req *r)
-{
-	while (r->left > 0) {
-		size_t k = RTE_MIN(r->left, r->mdl->len - r->offset);
-		int32_t n;
-
-		if (k > UINT32_MAX)
-			k = UINT32_MAX;
-		n = tcp_send(so->conn, (uint8_t *)r->mdl->va + r->offset,
-			     (uint32_t)k);
-		if (n > 0)
-			cursor_skip(r, (size_t)n);
-		if (n <= 0 || (size_t)n < k) {
-			send_stalled(so, n);
-			return false;
-		}
-	}
-	return true;
-}
-
-/* Hand the connection as much as it takes: staged connect_ex bytes first,
- * then sends in order, then a graceful disconnect's buffer. */
-void
-wsk_sock_push(struct wsk_sock *so)
-{
-	if (so->conn == NULL || so->state != SOCK_CONNECTED)
-		return;
-	while (so->stage_head != NULL) {
-		struct rte_mbuf *m = so->stage_head;
-		int32_t k = tcp_send(so->conn, rte_pktmbuf_mtod(m, void *),
-				     m->data_len);
-
-		if (k <= 0 || (uint16_t)k < m->data_len) {
-			if (k > 0)
-				rte_pktmbuf_adj(m, (uint16_t)k);
-			send_stalled(so, k);
-			return;
-		}
-		so->stage_head = m->next;
-		if (so->stage_head == NULL)
-			so->stage_tail = NULL;
-		m->next = NULL;
-		rte_pktmbuf_free_seg(m);
-	}
-	while (so->push_cursor != NULL) {
-		if (!push_req(so, so->push_cursor))
-			return;
-		so->push_cursor = so->push_cursor->next;
-	}
-	if (so->disconnect_req != NULL)
-		push_req(so, so->disconnect_req);
-}
-
-void
-wsk_sock_complete_acked(struct wsk_sock *so)
-{
-	struct wsk_client *c = so->client;
-	struct wsk_req *r;
-
-	if (so->state != SOCK_CONNECTED)
-		return;
-	if (so->connect_req != NULL) {
-		r = so->connect_req;
-		if (so->snd_acked < r->end)
-			return;
-		so->connect_req = NULL;
-		req_complete(c, r, STATUS_SUCCESS, r->info_socket ?
-			     (uint64_t)(uintptr_t)&so->pub : r->end);
-	}
-	while (so->sends.head != NULL && so->sends.head->end <= so->snd_acked &&
-	       so->sends.head->left == 0) {
-		r = rq_pop(&so->sends);
-		req_complete(c, r, STATUS_SUCCESS, r->length);
-	}
-}
-
 /* --- failure and teardown --------------------------------------------------- */
 
-void
+struct wsk_req *
 wsk_sock_fail_pending(struct wsk_sock *so, NTSTATUS status)
 {
 	struct wsk_client *c = so->client;
+	struct req_queue chain = { NULL, NULL };
 	struct wsk_req *r;
 
 	if (so->connect_req != NULL) {
@@ -249,20 +99,15 @@ wsk_sock_fail_pending(struct wsk_sock *so, NTSTATUS status)
 		so->connect_req = NULL;
 		req_complete(c, r, status, 0);
 	}
-	while ((r = rq_pop(&so->sends)) != NULL)
-		req_complete(c, r, status, 0);
-	so->push_cursor = NULL;
+	wsk_sends_fail(so, status, &chain);
 	while ((r = rq_pop(&so->recvs)) != NULL)
 		req_complete(c, r, status, 0);
-	if (so->disconnect_req != NULL) {
-		r = so->disconnect_req;
-		so->disconnect_req = NULL;
-		req_complete(c, r, status, 0);
-	}
+	wsk_disconnect_fail(so, status, &chain);
 	/* A listener's accepts only ever end by cancellation. */
 	while ((r = rq_pop(&so->accepts)) != NULL)
 		req_complete(c, r, STATUS_CANCELLED, 0);
-	stage_free(so);
+	wsk_stage_free(so);
+	return wsk_zc_chain_commit(c, &chain);
 }
 
 void
@@ -569,6 +414,7 @@ port_taken(struct wsk_client *c, rte_be32_t ip, rte_be16_t port, bool reuse)
 static void
 client_free(struct wsk_client *c)
 {
+	wsk_zc_fini(c);
 	wsk_submit_fini(c);
 	rte_hash_free(c->bind_hash);
 	free(c->bind_addr);
@@ -599,9 +445,11 @@ wsk_client_create(struct shard *s, unsigned max_sockets, unsigned max_requests)
 	c->sockets = calloc(max_sockets, sizeof(*c->sockets));
 	c->free_fifo = calloc(max_sockets, sizeof(*c->free_fifo));
 	c->reqs = calloc(max_requests, sizeof(*c->reqs));
+	c->nb_reqs = max_requests;
 	c->indication_buf = malloc(WSK_INDICATION_MAX);
 	TAILQ_INIT(&c->work);
 	TAILQ_INIT(&c->starved);
+	TAILQ_INIT(&c->zc_wait);
 	if (c->sockets == NULL || c->free_fifo == NULL || c->reqs == NULL ||
 	    c->indication_buf == NULL || bind_table_init(c, max_sockets) != 0 ||
 	    wsk_submit_init(c, RTE_MIN(max_requests, MAX_SUBMISSIONS)) != 0) {
@@ -653,6 +501,7 @@ wsk_client_poll(struct wsk_client *c)
 		return;
 	c->counters.polls++;
 	wsk_submit_drain(c);
+	wsk_zc_poll(c);
 	if (c->free_count > 0) {
 		/* A socket was freed: the starved listeners get their turn. */
 		while ((so = TAILQ_FIRST(&c->starved)) != NULL)
@@ -985,6 +834,7 @@ static NTSTATUS
 ws_close_socket(WSK_SOCKET *s, const struct wsk_request *req)
 {
 	struct wsk_sock *so = sock_of(s);
+	struct wsk_req *last;
 
 	if (so == NULL || so->state == SOCK_FREE || !req_valid(req))
 		return STATUS_INVALID_PARAMETER;
@@ -992,9 +842,16 @@ ws_close_socket(WSK_SOCKET *s, const struct wsk_request *req)
 	 * happen. */
 	if (!wsk_cq_reserve(req->cq))
 		return STATUS_INSUFFICIENT_RESOURCES;
-	wsk_sock_fail_pending(so, STATUS_CANCELLED);
+	last = wsk_sock_fail_pending(so, STATUS_CANCELLED);
 	wsk_sock_detach(so);
 	wsk_sock_free(so);
+	if (last != NULL) {
+		/* Cancelled requests complete before the close (WSK.md 2.3
+		 * rule 2); one waits for its memory's release. */
+		last->then_cq = req->cq;
+		last->then_user_data = req->user_data;
+		return STATUS_PENDING;
+	}
 	wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS, 0, 0);
 	return STATUS_SUCCESS;
 }
@@ -1132,7 +989,7 @@ ws_connect_ex(WSK_SOCKET *s, const struct sockaddr *remote, const WSK_BUF *buf,
 		rest.offset = 0;
 		rest.length = buf->length - opts.data_len;
 	}
-	if (rest.length > 0 && !stage_copy(so, &rest)) {
+	if (rest.length > 0 && !wsk_stage_copy(so, &rest)) {
 		req_refuse(c, r);
 		return STATUS_INSUFFICIENT_RESOURCES;
 	}
@@ -1153,7 +1010,7 @@ ws_connect_ex(WSK_SOCKET *s, const struct sockaddr *remote, const WSK_BUF *buf,
 		so->snd_total = 0;
 		so->state = SOCK_OPEN;
 		so->conn = NULL;
-		stage_free(so);
+		wsk_stage_free(so);
 		req_refuse(c, r);
 		switch (rc) {
 		case -EINVAL:
@@ -1270,41 +1127,6 @@ ws_get_remote_address(WSK_SOCKET *s, struct sockaddr *out,
 	return STATUS_SUCCESS;
 }
 
-/* --- send ------------------------------------------------------------------- */
-
-static NTSTATUS
-ws_send(WSK_SOCKET *s, const WSK_BUF *buf, uint32_t flags,
-	const struct wsk_request *req)
-{
-	struct wsk_sock *so = sock_of(s);
-	struct wsk_req *r;
-	bool dead;
-	NTSTATUS st;
-
-	st = sock_check(so, req, CATS_CONN, &dead);
-	if (st != STATUS_SUCCESS || dead)
-		return st;
-	if (flags & ~WSK_FLAG_NODELAY)
-		return STATUS_NOT_SUPPORTED;
-	if (buf == NULL || !buf_valid(buf))
-		return STATUS_INVALID_PARAMETER;
-	if (so->state != SOCK_CONNECTED || so->shut_wr)
-		return STATUS_INVALID_DEVICE_STATE;
-	if (buf->length == 0)
-		return complete_now(req, STATUS_SUCCESS, 0);
-	r = req_accept(so->client, req);
-	if (r == NULL)
-		return STATUS_INSUFFICIENT_RESOURCES;
-	cursor_init(r, buf);
-	so->snd_total += buf->length;
-	r->end = so->snd_total;
-	rq_push(&so->sends, r);
-	if (so->push_cursor == NULL)
-		so->push_cursor = r;
-	wsk_sock_push(so);
-	return STATUS_PENDING;
-}
-
 /* --- dispatch tables -------------------------------------------------------- */
 
 #define BASIC { .control_socket = ws_control_socket,			\
@@ -1325,7 +1147,7 @@ static const WSK_PROVIDER_CONNECTION_DISPATCH connection_dispatch = {
 	.connect = ws_connect,
 	.get_local_address = ws_get_local_address,
 	.get_remote_address = ws_get_remote_address,
-	.send = ws_send,
+	.send = wsk_call_send,
 	.receive = wsk_call_receive,
 	.disconnect = wsk_call_disconnect,
 	.release = wsk_call_release,
@@ -1338,7 +1160,7 @@ static const WSK_PROVIDER_STREAM_DISPATCH stream_dispatch = {
 	.accept = wsk_call_accept,
 	.connect = ws_connect,
 	.listen = wsk_call_listen,
-	.send = ws_send,
+	.send = wsk_call_send,
 	.receive = wsk_call_receive,
 	.disconnect = wsk_call_disconnect,
 	.release = wsk_call_release,

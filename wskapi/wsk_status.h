@@ -60,6 +60,9 @@ typedef int32_t NTSTATUS;
 /* connect_ex: the buffer is longer than 65,535 bytes. Nothing was
  * accepted. */
 #define STATUS_BUFFER_OVERFLOW		((NTSTATUS)0x80000005)
+/* wsk_deregister_memory: sends over the region are still pending. Nothing
+ * changed. */
+#define STATUS_DEVICE_BUSY		((NTSTATUS)0x80000011)
 
 /*
  * Errors.
