@@ -243,8 +243,11 @@ finish(struct gen_conn *c)
 	if (w->cfg->client.close == GEN_CLOSE_ABORTIVE) {
 		struct wsk_request r = gen_req(w, c, GEN_OP_IGNORE);
 
-		if (c->so->connection->disconnect(c->so, NULL, WSK_FLAG_ABORTIVE,
-						  &r) != STATUS_SUCCESS) {
+		NTSTATUS st = c->so->connection->disconnect(c->so, NULL,
+						WSK_FLAG_ABORTIVE, &r);
+
+		/* PENDING: after a zero-copy send's memory is released. */
+		if (st != STATUS_SUCCESS && st != STATUS_PENDING) {
 			gen_conn_fail(c, STATUS_CONNECTION_ABORTED);
 			return;
 		}

@@ -82,6 +82,8 @@ static const struct option_desc options[] = {
 	  "TCP Fast Open: the client sends its request in the SYN, the server accepts it" },
 	{ "verify-checksums", SECTION_COMMON, TYPE_BOOL, FIELD(verify_checksums), 0, 0, NULL, "no", NULL,
 	  "embedded: compute and check IPv4/TCP checksums on the in-memory link (default: left to \"offload\" as on Linux loopback)" },
+	{ "zero-copy", SECTION_COMMON, TYPE_BOOL, FIELD(zero_copy), 0, 0, NULL, "yes", NULL,
+	  "send requests and responses out of their own memory (registered with wskapi) instead of copying them into mbufs" },
 	{ "quiet", SECTION_COMMON, TYPE_BOOL, FIELD(quiet), 0, 0, NULL, "no", NULL,
 	  "no live statistics and no summary, only errors" },
 	{ "json", SECTION_COMMON, TYPE_PATH, FIELD(json_path), 0, 0, NULL, NULL,

@@ -110,6 +110,7 @@ struct gen_config {
 	bool tfo;		/* client: data in the SYN; server: accept it */
 	bool quiet;
 	bool verify_checksums;	/* embedded: check sums on the in-memory link */
+	bool zero_copy;		/* send messages from registered memory */
 	char json_path[GEN_PATH_LEN];	/* "" when not given */
 	char csv_path[GEN_PATH_LEN];
 	char capture_path[GEN_PATH_LEN];

@@ -138,12 +138,16 @@ gen_conn_close(struct gen_conn *c)
 {
 	struct gen_worker *w = c->w;
 	struct wsk_request r = gen_req(w, c, GEN_OP_CLOSE);
+	NTSTATUS st;
 
 	if (c->close_sent)
 		return;
 	/* Refused only for want of ring room: the worker retries in
 	 * gen_worker_finish at the latest, and reaping frees room. */
-	if (c->so->basic->close_socket(c->so, &r) == STATUS_SUCCESS) {
+	st = c->so->basic->close_socket(c->so, &r);
+	/* PENDING: a zero-copy send still waits for its memory's release;
+	 * the close completes after it. */
+	if (st == STATUS_SUCCESS || st == STATUS_PENDING) {
 		c->close_sent = true;
 		c->state = GEN_CONN_CLOSING;
 	}
@@ -302,6 +306,13 @@ gen_worker_init(struct gen_worker *w, enum gen_role role,
 		gen_worker_fini(w);
 		return -ENOMEM;
 	}
+	/* Messages never change while a run lasts, so sends may go out of
+	 * the message itself (zero-copy transmit); where the port cannot
+	 * take user memory, wskapi copies as before. */
+	if (w->msg.data_len > 0 && cfg->zero_copy)
+		w->msg_zero_copy = wsk_register_memory(w->wc, (void *)w->msg.data,
+						       (size_t)w->msg.data_len,
+						       &w->msg_mem) == STATUS_SUCCESS;
 	if (role == GEN_ROLE_SERVER) {
 		int rc = gen_server_listen(w);
 

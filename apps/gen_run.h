@@ -101,6 +101,8 @@ struct gen_worker {
 	struct shard *shard;
 	uint16_t port_index;		/* engine port */
 	struct wsk_client *wc;
+	bool msg_zero_copy;		/* msg.data is registered memory */
+	uint32_t msg_mem;		/* its handle */
 	struct wsk_cq *cq;
 	struct gen_conn *conns;
 	uint32_t nb_conns;

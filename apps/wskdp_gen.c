@@ -367,6 +367,8 @@ run_embedded(struct gen_config *cfg, const struct gen_msg *req,
 		if (ws[0].tuple_skips > 0)
 			printf("client: %" PRIu64 " 4-tuples skipped (still in TIME_WAIT)\n",
 			       ws[0].tuple_skips);
+		print_counters(cli);
+		print_counters(srv);
 	}
 	if (total.connections.completed == 0) {
 		fprintf(stderr, PROG ": no connection completed over the in-memory link\n");

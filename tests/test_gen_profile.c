@@ -125,6 +125,7 @@ static const struct option_case option_cases[] = {
 	{ "tfo", "yes", "maybe", BOOL_MSG("tfo") },
 	{ "quiet", "on", "2", BOOL_MSG("quiet") },
 	{ "verify-checksums", "yes", "sometimes", BOOL_MSG("verify-checksums") },
+	{ "zero-copy", "no", "perhaps", BOOL_MSG("zero-copy") },
 	{ "min-rto", "200ms", "61s", "--min-rto: '%s' is not a duration between 1ms and 1m (with ms, s, m or h; seconds if none)" },
 	{ "json", "out.json", "", PATH_MSG("json") },
 	{ "csv", "-", "", PATH_MSG("csv") },
