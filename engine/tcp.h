@@ -14,7 +14,7 @@
  * the send queue (tcp_send_ext() attaches the caller's memory to them
  * instead), output sends indirect clones of them behind a header mbuf,
  * and received payload mbufs are queued as they arrived until tcp_recv()
- * copies them out.
+ * copies them out or tcp_recv_mbufs() hands them over.
  *
  * The user learns what happened through upcalls registered per shard
  * (tcp_set_upcalls()). They run from tcp_input(), tcp_poll() or a user call
@@ -369,6 +369,40 @@ int32_t tcp_send_ext(struct tcp_conn *c, void *va, rte_iova_t iova,
  *         stream.
  */
 uint32_t tcp_recv(struct tcp_conn *c, void *buf, uint32_t len);
+
+/*
+ * Take received bytes out without copying: the payload mbufs at the head
+ * of the receive queue, in order, up to max_bytes. Same window update
+ * and upcall dispatch as tcp_recv().
+ * @param c          the connection
+ * @param head       out: an mbuf chain holding the bytes (NULL when none
+ *                   were taken). head->pkt_len is the byte count and
+ *                   head->nb_segs the number of segments; every segment
+ *                   has data_len > 0, and an inner segment's own nb_segs
+ *                   is 1 and pkt_len its data_len, so a segment unlinked
+ *                   from the chain (next set to NULL) is a packet on its
+ *                   own. The chain now belongs to the caller, who frees
+ *                   it with rte_pktmbuf_free(), or segment by segment
+ *                   with rte_pktmbuf_free_seg().
+ * @param max_bytes  the most to take.
+ * Segments are those that arrived: direct, indirect (clones of another
+ * engine's buffers, e.g. over net_ring) or with an external buffer; they
+ * are passed on as they are, so the bytes may live in another pool's or
+ * the application's memory, kept alive by the reference the segment holds.
+ * A segment that max_bytes cuts is split: the front leaves as a new mbuf
+ * from the shard's pool attached to the same buffer (rte_pktmbuf_attach(),
+ * which takes a reference on the direct mbuf or the external buffer's
+ * shared info), the rest stays queued. At most RTE_MBUF_MAX_NB_SEGS
+ * segments are taken per call.
+ * @return bytes taken, 0..max_bytes: fewer than max_bytes when the queue
+ *         holds fewer, when the segment limit is reached, or when a
+ *         segment had to be split and the shard's pool had no mbuf (then
+ *         possibly 0 with bytes still queued: try again later); 0 with
+ *         tcp_rcv_fin(c) true and nothing queued means end of stream.
+ *         head NULL: 0, nothing taken.
+ */
+uint32_t tcp_recv_mbufs(struct tcp_conn *c, struct rte_mbuf **head,
+			uint32_t max_bytes);
 
 /* Bytes waiting to be read. */
 uint32_t tcp_rcv_bytes(const struct tcp_conn *c);

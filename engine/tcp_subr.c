@@ -961,6 +961,19 @@ tcp_send_ext(struct tcp_conn *c, void *va, rte_iova_t iova, uint32_t len,
 	return (int32_t)done;
 }
 
+/* 'done' bytes left the receive queue (tcp_recv, tcp_recv_mbufs). */
+static void
+rcv_consumed(struct tcp_conn *c, uint32_t done)
+{
+	c->rq_bytes -= done;
+	/* tcp_output decides whether the reopened window is worth a
+	 * segment (two segments or half the buffer). */
+	if (done > 0 && c->state >= TCPS_ESTABLISHED &&
+	    c->state != TCPS_TIME_WAIT)
+		tcp_output(c);
+	tcp_dispatch(c);
+}
+
 uint32_t
 tcp_recv(struct tcp_conn *c, void *buf, uint32_t len)
 {
@@ -984,13 +997,66 @@ tcp_recv(struct tcp_conn *c, void *buf, uint32_t len)
 			rte_pktmbuf_free_seg(h);
 		}
 	}
-	c->rq_bytes -= done;
-	/* tcp_output decides whether the reopened window is worth a
-	 * segment (two segments or half the buffer). */
-	if (done > 0 && c->state >= TCPS_ESTABLISHED &&
-	    c->state != TCPS_TIME_WAIT)
-		tcp_output(c);
-	tcp_dispatch(c);
+	rcv_consumed(c, done);
+	return done;
+}
+
+uint32_t
+tcp_recv_mbufs(struct tcp_conn *c, struct rte_mbuf **head, uint32_t max_bytes)
+{
+	struct rte_mbuf *first = NULL, *last = NULL;
+	uint32_t done = 0, nb = 0;
+
+	if (head == NULL)
+		return 0;
+	while (done < max_bytes && c->rq_head != NULL &&
+	       nb < RTE_MBUF_MAX_NB_SEGS) {
+		struct rte_mbuf *h = c->rq_head, *m;
+		uint32_t want = max_bytes - done;
+
+		if (h->data_len <= want) {
+			/* The whole segment changes hands. */
+			c->rq_head = h->next;
+			if (c->rq_head == NULL)
+				c->rq_tail = NULL;
+			m = h;
+			if (m->data_len == 0) {
+				m->next = NULL;
+				m->nb_segs = 1;
+				rte_pktmbuf_free_seg(m);
+				continue;
+			}
+		} else {
+			/* Cut: the front goes out as a clone sharing the
+			 * buffer. rte_pktmbuf_attach() finds the buffer's
+			 * owner for an indirect segment and takes a reference
+			 * on the shared info of an external one, so the
+			 * bytes stay valid whichever half is freed first. */
+			m = rte_pktmbuf_alloc(c->ts->s->pool);
+			if (m == NULL)
+				break;
+			rte_pktmbuf_attach(m, h);
+			m->data_len = (uint16_t)want;
+			h->data_off += want;
+			h->data_len -= want;
+		}
+		m->next = NULL;
+		m->nb_segs = 1;
+		m->pkt_len = m->data_len;
+		if (last != NULL)
+			last->next = m;
+		else
+			first = m;
+		last = m;
+		done += m->data_len;
+		nb++;
+	}
+	if (first != NULL) {
+		first->nb_segs = (uint16_t)nb;
+		first->pkt_len = done;
+	}
+	*head = first;
+	rcv_consumed(c, done);
 	return done;
 }
 

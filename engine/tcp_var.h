@@ -10,7 +10,8 @@
  * so acknowledged bytes are trimmed off the head while clones still in
  * flight keep the buffers (or the user memory's reference) alive. The
  * receive queue is a list of payload segments as they arrived (possibly
- * indirect, possibly parts of chains); tcp_recv() eats from its head.
+ * indirect, possibly parts of chains); tcp_recv() and tcp_recv_mbufs() eat
+ * from its head.
  * Both are lists of segments, not mbuf packets: pkt_len and nb_segs of
  * their heads mean nothing, and they are freed segment by segment.
  */

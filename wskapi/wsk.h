@@ -53,7 +53,11 @@
  * mbufs without a copy (zero-copy transmit), and the send completes only
  * once no mbuf references it any more. Copied and attached segments mix
  * freely in one chain; the stream keeps their order. connect_ex and
- * disconnect buffers are always copied.
+ * disconnect buffers are always copied. The other way round, the receive
+ * event lends the application the engine's own buffers: each
+ * WSK_DATA_INDICATION's MDL points into a received mbuf, valid during the
+ * callback, or, if the callback returns STATUS_PENDING, until release()
+ * gives it back. Receive requests copy into the application's WSK_BUF.
  *
  * SOCKET LIFETIME. A WSK_SOCKET pointer is valid until its close_socket
  * request completes. Socket slots are reused oldest-freed first, so a call
@@ -112,11 +116,18 @@ typedef struct wsk_buf {
 /* disconnect() flag, and the disconnect event's flag for a peer reset. */
 #define WSK_FLAG_ABORTIVE		0x00000001u
 
-/* Receive event flags (WSK values). wskapi copies the indicated bytes,
- * so RELEASE_ASAP is never set; ENTIRE_MESSAGE is never set either (TCP
- * has no messages). */
+/* Receive event flags (WSK values). RELEASE_ASAP: the client's pool of
+ * indication elements is running low (fewer than a quarter free): the
+ * application should not retain this indication, or release it soon.
+ * ENTIRE_MESSAGE is never set (TCP has no messages). */
 #define WSK_FLAG_RELEASE_ASAP		0x00000002u
 #define WSK_FLAG_ENTIRE_MESSAGE		0x00000004u
+
+/* The receive event's elements per client: max_requests, at least
+ * WSK_INDICATION_POOL_MIN, at most WSK_INDICATION_POOL_MAX
+ * (wsk_client_create()). */
+#define WSK_INDICATION_POOL_MIN		64u
+#define WSK_INDICATION_POOL_MAX		262144u
 
 /* Largest connect_ex buffer (the WSK page). */
 #define WSK_CONNECT_EX_MAX_BUFFER	65535u
@@ -208,15 +219,37 @@ typedef NTSTATUS (*PFN_WSK_ACCEPT_EVENT)(void *socket_context,
 
 /*
  * Receive event (WskReceiveEvent): bytes arrived and no receive request
- * is queued. wskapi copies them out of the connection first: the list
- * (one element) is valid only during the call.
- * @param bytes_accepted  out: how many of the bytes the callback took.
- * @return STATUS_SUCCESS with *bytes_accepted == bytes_indicated: more
- *         events follow. STATUS_SUCCESS with fewer, or
- *         STATUS_DATA_NOT_ACCEPTED: the bytes not taken stay for the
- *         next receive, and no event comes until a receive call (a
- *         zero-length receive just re-enables). STATUS_PENDING: taken as
- *         all accepted (wskapi keeps nothing for release()).
+ * is queued. Nothing is copied: the list has one element per received
+ * mbuf segment, in stream order, each element's buffer {mdl, 0, length}
+ * with mdl->va pointing at the segment's bytes in the mbuf (mdl->next
+ * NULL). A call indicates about 16 KiB at most (whole segments); more
+ * calls follow while bytes remain. Elements come from a pool per client
+ * (wsk_client_create()): when it runs short, fewer bytes are indicated
+ * and the rest waits; when it is empty, the event waits until release()
+ * gives elements back, and resumes at the next wsk_client_poll(). A
+ * socket that retains much can starve the client's other sockets.
+ * @param flags           WSK_FLAG_RELEASE_ASAP when the pool is low.
+ * @param data_indication the list; never NULL.
+ * @param bytes_indicated the bytes of the whole list.
+ * @param bytes_accepted  out: how many of the bytes the callback took
+ *                        (more than bytes_indicated counts as all).
+ * @return STATUS_SUCCESS with *bytes_accepted == bytes_indicated: the
+ *         buffers are freed when the callback returns (the list is valid
+ *         only during the call); more events follow. STATUS_SUCCESS with
+ *         fewer, or STATUS_DATA_NOT_ACCEPTED: the bytes not taken stay on
+ *         the socket, as the same mbufs, for the next receive (served
+ *         before newer bytes), and no event comes until a receive call (a
+ *         zero-length receive just re-enables). STATUS_PENDING: every
+ *         byte is taken and the list, elements and buffers, stays the
+ *         application's until it gives it back with release() (in parts
+ *         if it likes); *bytes_accepted is ignored. Any other status
+ *         counts as STATUS_DATA_NOT_ACCEPTED.
+ * release() reads nothing of a retained element but its next pointer,
+ * which the application may relink as it likes.
+ * A receive the callback starts returns STATUS_PENDING and is served once
+ * the callback has returned, from the bytes it did not accept first. A
+ * callback that closes its socket cannot retain the list: it is freed
+ * when the callback returns, whatever the return value.
  */
 typedef NTSTATUS (*PFN_WSK_RECEIVE_EVENT)(void *socket_context,
 	uint32_t flags, WSK_DATA_INDICATION *data_indication,
@@ -311,12 +344,20 @@ typedef NTSTATUS (*PFN_WSK_CONTROL_SOCKET)(WSK_SOCKET *s,
  * close_socket (WskCloseSocket). Legal with requests pending: they
  * complete with STATUS_CANCELLED before the close's own completion. An
  * open connection is aborted (RST), since no graceful disconnect was
- * asked for. Never STATUS_FILE_FORCED_CLOSED. The socket is gone when the
- * call returns, whatever it returns.
+ * asked for. Never STATUS_FILE_FORCED_CLOSED. The socket is gone for
+ * every call but release() when the call returns, whatever it returns.
+ * Receive indications the application retained (STATUS_PENDING from the
+ * receive event) are not taken back, as in WSK: they stay valid, the
+ * socket takes no call but release() (every other call, and a second
+ * close, see a closed socket), and the close completes when release()
+ * gives the last of them back. wsk_client_destroy() frees them with the
+ * rest.
  * @return STATUS_SUCCESS (completion: STATUS_SUCCESS, information 0);
  *         STATUS_PENDING (a zero-copy send's memory was still referenced:
  *         its completion, those queued behind it and then the close's
- *         follow from wsk_client_poll() once the references are gone);
+ *         follow from wsk_client_poll() once the references are gone; or
+ *         indications retained: the close's completion follows the last
+ *         release());
  *         STATUS_INVALID_PARAMETER (already closed: a double close; nothing
  *         posted); STATUS_INSUFFICIENT_RESOURCES (no room: the socket is
  *         NOT closed, call again after reaping).
@@ -502,14 +543,20 @@ typedef NTSTATUS (*PFN_WSK_DISCONNECT)(WSK_SOCKET *s, const WSK_BUF *buf,
 	uint32_t flags, const struct wsk_request *req);
 
 /*
- * release (WskRelease): give back data indications kept from a receive
- * event. wskapi copies indicated bytes and keeps nothing for the
- * application, so release only validates its arguments; it takes no
- * request and posts nothing.
+ * release (WskRelease): give back data indications retained from the
+ * socket's receive event (it returned STATUS_PENDING): their mbufs are
+ * freed and the elements return to the client's pool. list is any list
+ * of the socket's retained elements: the one the callback got, or parts
+ * of it (relinked through next), or several joined. Synchronous: no
+ * request, nothing posted (but releasing the last element of a closing
+ * socket posts that close's completion). The whole list is checked
+ * before anything is freed: a refused call changes nothing.
  * @return STATUS_SUCCESS; STATUS_INVALID_PARAMETER (s NULL or closed,
- *         list NULL, an element whose buffer is invalid, or a list longer
- *         than 65,536 elements, which catches a cycle);
- *         STATUS_INVALID_DEVICE_STATE (not a connection/stream socket).
+ *         list NULL, an element that is not one of the client's, is not
+ *         retained (a double release), or was indicated on another
+ *         socket, or a list longer than the socket's retained elements,
+ *         i.e. with a cycle); STATUS_INVALID_DEVICE_STATE (not a
+ *         connection/stream socket).
  */
 typedef NTSTATUS (*PFN_WSK_RELEASE)(WSK_SOCKET *s,
 	WSK_DATA_INDICATION *list);
@@ -578,7 +625,13 @@ struct wsk_socket {
  * @param max_requests  requests pending at once (connects, sends,
  *                      receives), 1..1048576; also the size of the
  *                      submission ring (wsk_client_submit()), capped at
- *                      65536.
+ *                      65536, and of the receive event's element pool
+ *                      (WSK_INDICATION_POOL_MIN..._MAX): an element
+ *                      lends one received mbuf segment, as a request
+ *                      lends one buffer, so the pool bounds the mbufs the
+ *                      application can hold through retained
+ *                      indications. A 16 KiB indication of 1,448-byte
+ *                      segments takes 12 elements.
  * @return the client; NULL when an argument is out of range, TCP is not
  *         enabled on the shard, or memory is short.
  */
@@ -588,13 +641,15 @@ struct wsk_client *wsk_client_create(struct shard *s, unsigned max_sockets,
 /*
  * Destroy a client: every open socket is closed as by close_socket, its
  * pending requests complete with STATUS_CANCELLED (the rings must still
- * exist); the close completions themselves are not posted. Completions
- * waiting for zero-copy memory to be released are posted too, released
- * or not: mbufs still queued in a port or at a peer may read that memory
- * until they are freed, so destroy the client after the ports stopped
- * (or keep the memory until then). Every registered region is
- * deregistered. Then the shard's upcalls are cleared. NULL: nothing
- * happens.
+ * exist); the close completions themselves are not posted, nor those of
+ * closes waiting for release(). Completions waiting for zero-copy memory
+ * to be released are posted, released or not: mbufs still queued in a
+ * port or at a peer may read that memory until they are freed, so destroy
+ * the client after the ports stopped (or keep the memory until then).
+ * Every registered region is deregistered. Receive indications still
+ * retained are freed: the application must not touch them afterwards.
+ * Then the shard's upcalls are cleared. NULL: nothing happens. Not from
+ * inside a callback.
  */
 void wsk_client_destroy(struct wsk_client *c);
 
@@ -663,11 +718,12 @@ void *wsk_socket_context(const WSK_SOCKET *s);
 /*
  * The client's part of a shard pass: run submissions from other threads
  * (wsk_client_submit()), post the completions of zero-copy sends whose
- * memory was released, retry sends that stopped for want of mbufs, and
- * serve listeners that waited for a free socket. Its cost is that work:
- * it visits only sockets and sends that asked for it, never all of them. Call it on
- * the shard's thread after every shard_poll() (the engine has no hook for
- * it). NULL: nothing happens.
+ * memory was released, retry sends that stopped for want of mbufs, serve
+ * listeners that waited for a free socket, and resume receive events that
+ * waited for an indication element or an mbuf. Its cost is that work: it
+ * visits only sockets and sends that asked for it, never all of them.
+ * Call it on the shard's thread after every shard_poll() (the engine has
+ * no hook for it). NULL: nothing happens.
  */
 void wsk_client_poll(struct wsk_client *c);
 
@@ -689,6 +745,15 @@ struct wsk_client_counters {
 	/* Sends whose completion had to wait, after their bytes were
 	 * acknowledged or failed, for mbufs to let go of their memory. */
 	uint64_t send_release_waits;
+	uint64_t indications;		/* receive event callbacks */
+	uint64_t indications_cut;	/* of them, shortened because the
+					 * element pool ran out */
+	uint64_t indications_deferred;	/* times an event waited: no
+					 * element free */
+	/* Not counts, the pool as it is now: its size, and the elements
+	 * lent to a running callback or retained by the application. */
+	uint32_t ind_pool_size;
+	uint32_t ind_pool_in_use;
 };
 
 /* Copy the client's counters to *out. A NULL client gives zeros. Cannot

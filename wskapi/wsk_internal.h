@@ -33,6 +33,11 @@ enum sock_state {
 	SOCK_CONNECTING,	/* connect accepted, handshake not done */
 	SOCK_CONNECTED,		/* handshake done */
 	SOCK_DEAD,		/* the connection failed: FILE_FORCED_CLOSED */
+	/* close_socket was called while the application retained receive
+	 * indications: everything is torn down but the slot, which waits
+	 * for release() to give the last one back (then the close
+	 * completes). Closed for every call but release. */
+	SOCK_CLOSING,
 };
 
 /* An accepted request waiting for its completion. */
@@ -137,10 +142,22 @@ struct wsk_sock {
 	/* The receive event stopped (DATA_NOT_ACCEPTED or a partial accept)
 	 * until the next receive call. */
 	bool recv_event_paused;
-	/* Bytes taken from the connection for a receive event and not
-	 * accepted: receives read them before the connection's. */
+	/* Bytes taken from the connection for receive events and not
+	 * handed over (not accepted, or not indicated yet): standalone
+	 * segments linked through m->next, read before the connection's. */
 	struct rte_mbuf *held_head, *held_tail;
 	uint32_t held_bytes;
+	/* A receive event callback is running on the socket: receives and
+	 * events wait until its return is settled, so bytes keep their
+	 * order. */
+	bool in_indication;
+	uint32_t ind_retained;		/* elements the application retained */
+	/* Bumped each time the slot is freed, so code that ran a callback
+	 * can tell whether its socket was closed meanwhile. */
+	uint32_t gen;
+	/* SOCK_CLOSING: where the close completes. */
+	struct wsk_cq *close_cq;
+	uint64_t close_user_data;
 	bool disconnect_indicated;	/* the disconnect event ran */
 	/* The disconnect's FIN was acknowledged while sends before it still
 	 * waited for their memory's release. */
@@ -175,6 +192,29 @@ struct wsk_sock {
 				 * mbufs ran out, try again */
 #define WORK_ACCEPT	0x02	/* a listener stopped serving for want of
 				 * a free socket */
+#define WORK_RECV	0x04	/* the receive event stopped for want of
+				 * an indication element or an mbuf */
+
+/*
+ * One element of a receive indication (wsk_recv.c): the application sees
+ * di, whose buffer describes exactly one mbuf segment through mdl. The
+ * client's pool of them is an array, so release() can tell an element of
+ * its own from anything else by its address.
+ */
+struct wsk_ind {
+	WSK_DATA_INDICATION di;		/* first: the application's pointer */
+	struct wsk_mdl mdl;
+	struct rte_mbuf *m;		/* the segment, ours until freed */
+	struct wsk_sock *owner;		/* IND_RETAINED: the socket */
+	struct wsk_ind *link;		/* free list, or the list being lent */
+	uint8_t state;			/* IND_FREE, IND_LENT, IND_RETAINED */
+};
+
+enum {
+	IND_FREE,	/* in the pool */
+	IND_LENT,	/* given to a receive event callback now running */
+	IND_RETAINED,	/* the callback returned STATUS_PENDING */
+};
 
 /* Bound sockets counted for one local (address, port): all of them, and
  * those without SO_REUSEADDR (which conflict even with a reusing bind). */
@@ -210,9 +250,16 @@ struct wsk_client {
 	struct bind_count *bind_port_any;
 	struct rte_hash *bind_hash;
 	struct bind_count *bind_addr;
-	/* Where receive events copy indicated bytes (valid during the
-	 * callback only). */
-	uint8_t *indication_buf;
+	/* Receive indication elements (wsk_recv.c): the pool, its free
+	 * list, the low-water mark below which indications carry
+	 * WSK_FLAG_RELEASE_ASAP, and the sockets whose event waits for an
+	 * element to come back. */
+	struct wsk_ind *inds;
+	unsigned nb_inds;
+	unsigned ind_nfree;
+	unsigned ind_low;
+	struct wsk_ind *ind_free;
+	struct wsk_sock_list ind_waiting;
 	/* Sockets with WORK_* bits for the next wsk_client_poll(), and
 	 * listeners waiting for a socket to be freed. */
 	struct wsk_sock_list work;
@@ -239,7 +286,9 @@ struct wsk_client {
 	unsigned zc_wait_count;
 };
 
-/* Receive-event scratch buffer size (bytes indicated per callback). */
+/* Bytes a receive event indicates per callback, at most (whole segments
+ * are indicated, so one may go past it; the rest waits for the next
+ * callback). Bounds a callback's work, not memory: nothing is copied. */
 #define WSK_INDICATION_MAX	16384u
 
 /* Category bits: 1 << flag bit, bit 0 standing for basic. */
@@ -258,6 +307,13 @@ static inline struct wsk_sock *
 sock_of(WSK_SOCKET *s)
 {
 	return (struct wsk_sock *)s;
+}
+
+/* Closed as far as calls go (release aside: it serves SOCK_CLOSING). */
+static inline bool
+sock_closed(const struct wsk_sock *so)
+{
+	return so->state == SOCK_FREE || so->state == SOCK_CLOSING;
 }
 
 /* --- requests and completions ------------------------------------------ */
@@ -351,7 +407,7 @@ sock_check(struct wsk_sock *so, const struct wsk_request *req,
 	   unsigned categories, bool *dead)
 {
 	*dead = false;
-	if (so == NULL || so->state == SOCK_FREE || !req_valid(req))
+	if (so == NULL || sock_closed(so) || !req_valid(req))
 		return STATUS_INVALID_PARAMETER;
 	if (!(CAT_BIT(so->category) & categories))
 		return STATUS_INVALID_DEVICE_STATE;
@@ -501,6 +557,12 @@ NTSTATUS wsk_call_release(WSK_SOCKET *s, struct wsk_data_indication *list);
 void wsk_recv_serve(struct wsk_sock *so);
 /* Drop held bytes (close). */
 void wsk_recv_held_free(struct wsk_sock *so);
+/* Make the client's pool of indication elements (sized from
+ * max_requests: wsk.h). 0, or -ENOMEM. */
+int wsk_recv_init(struct wsk_client *c, unsigned max_requests);
+/* Free the pool and every mbuf its elements still hold (client teardown:
+ * safe after a failed or partial wsk_recv_init()). */
+void wsk_recv_fini(struct wsk_client *c);
 
 /* wsk_disconnect.c */
 NTSTATUS wsk_call_disconnect(WSK_SOCKET *s, const WSK_BUF *buf,

@@ -55,9 +55,14 @@ wsk_work_add(struct wsk_sock *so, uint8_t work)
 
 	so->work |= work;
 	/* A listener waiting for a socket is not looked at until one is
-	 * freed: nothing else would change its lot. */
-	want = so->work == WORK_ACCEPT && c->free_count == 0 ? &c->starved
-							     : &c->work;
+	 * freed, nor a receive event waiting for an indication element until
+	 * one is released: nothing else would change their lot. */
+	if (so->work == WORK_ACCEPT && c->free_count == 0)
+		want = &c->starved;
+	else if (so->work == WORK_RECV && c->ind_free == NULL)
+		want = &c->ind_waiting;
+	else
+		want = &c->work;
 	if (so->work_list == want)
 		return;
 	if (so->work_list != NULL) {
@@ -139,6 +144,7 @@ wsk_sock_free(struct wsk_sock *so)
 	work_remove(so);
 	wsk_bind_table_clear(so);
 	so->state = SOCK_FREE;
+	so->gen++;
 	c->free_fifo[tail] = (uint32_t)(so - c->sockets);
 	c->free_count++;
 }
@@ -148,13 +154,16 @@ wsk_sock_alloc(struct wsk_client *c, uint32_t flags, void *context,
 	       const void *client_dispatch)
 {
 	struct wsk_sock *so;
+	uint32_t gen;
 
 	if (c->free_count == 0)
 		return NULL;
 	so = &c->sockets[c->free_fifo[c->free_head]];
 	c->free_head = (c->free_head + 1) % c->nb_sockets;
 	c->free_count--;
+	gen = so->gen;
 	memset(so, 0, sizeof(*so));
+	so->gen = gen;
 	so->client = c;
 	so->pub.dispatch = wsk_provider_dispatch(flags);
 	so->category = flags;
@@ -420,7 +429,7 @@ client_free(struct wsk_client *c)
 	free(c->bind_addr);
 	free(c->bind_port_all);
 	free(c->bind_port_any);
-	free(c->indication_buf);
+	wsk_recv_fini(c);
 	free(c->sockets);
 	free(c->free_fifo);
 	free(c->reqs);
@@ -446,12 +455,12 @@ wsk_client_create(struct shard *s, unsigned max_sockets, unsigned max_requests)
 	c->free_fifo = calloc(max_sockets, sizeof(*c->free_fifo));
 	c->reqs = calloc(max_requests, sizeof(*c->reqs));
 	c->nb_reqs = max_requests;
-	c->indication_buf = malloc(WSK_INDICATION_MAX);
 	TAILQ_INIT(&c->work);
 	TAILQ_INIT(&c->starved);
 	TAILQ_INIT(&c->zc_wait);
 	if (c->sockets == NULL || c->free_fifo == NULL || c->reqs == NULL ||
-	    c->indication_buf == NULL || bind_table_init(c, max_sockets) != 0 ||
+	    wsk_recv_init(c, max_requests) != 0 ||
+	    bind_table_init(c, max_sockets) != 0 ||
 	    wsk_submit_init(c, RTE_MIN(max_requests, MAX_SUBMISSIONS)) != 0) {
 		client_free(c);
 		return NULL;
@@ -483,11 +492,17 @@ wsk_client_destroy(struct wsk_client *c)
 
 		if (so->state == SOCK_FREE)
 			continue;
+		/* A close waiting for release() is not posted either: give
+		 * its room back. */
+		if (so->state == SOCK_CLOSING)
+			wsk_cq_unreserve(so->close_cq);
 		wsk_sock_fail_pending(so, STATUS_CANCELLED);
 		wsk_sock_detach(so);
 		so->state = SOCK_FREE;
 	}
 	tcp_set_upcalls(c->shard, &none);
+	/* Indications the application still retained go with the client
+	 * (client_free -> wsk_recv_fini frees their mbufs). */
 	client_free(c);
 }
 
@@ -507,6 +522,11 @@ wsk_client_poll(struct wsk_client *c)
 		while ((so = TAILQ_FIRST(&c->starved)) != NULL)
 			wsk_work_add(so, 0);
 	}
+	if (c->ind_free != NULL) {
+		/* Elements were released: waiting receive events resume. */
+		while ((so = TAILQ_FIRST(&c->ind_waiting)) != NULL)
+			wsk_work_add(so, 0);
+	}
 	/* Only what was there when the pass began: work added meanwhile
 	 * (a send that stalls again) waits for the next pass. Taking from
 	 * the head each time stays right when callbacks run from here close
@@ -524,6 +544,8 @@ wsk_client_poll(struct wsk_client *c)
 			if (so->state == SOCK_CONNECTED)
 				wsk_disconnect_progress(so);
 		}
+		if ((work & WORK_RECV) && so->state == SOCK_CONNECTED)
+			wsk_recv_serve(so);
 	}
 }
 
@@ -531,10 +553,13 @@ void
 wsk_client_counters_get(const struct wsk_client *c,
 			struct wsk_client_counters *out)
 {
-	if (c == NULL)
+	if (c == NULL) {
 		memset(out, 0, sizeof(*out));
-	else
-		*out = c->counters;
+		return;
+	}
+	*out = c->counters;
+	out->ind_pool_size = c->nb_inds;
+	out->ind_pool_in_use = c->nb_inds - c->ind_nfree;
 }
 
 NTSTATUS
@@ -750,7 +775,7 @@ ws_control_socket(WSK_SOCKET *s, enum wsk_control_socket_type type,
 
 	/* A NULL request is allowed here: the call completes synchronously
 	 * and posts nothing. */
-	if (so == NULL || so->state == SOCK_FREE ||
+	if (so == NULL || sock_closed(so) ||
 	    (req != NULL && req->cq == NULL))
 		return STATUS_INVALID_PARAMETER;
 	if (so->state == SOCK_DEAD)
@@ -836,7 +861,7 @@ ws_close_socket(WSK_SOCKET *s, const struct wsk_request *req)
 	struct wsk_sock *so = sock_of(s);
 	struct wsk_req *last;
 
-	if (so == NULL || so->state == SOCK_FREE || !req_valid(req))
+	if (so == NULL || sock_closed(so) || !req_valid(req))
 		return STATUS_INVALID_PARAMETER;
 	/* Reserve first: a close that cannot be completed must not
 	 * happen. */
@@ -844,6 +869,17 @@ ws_close_socket(WSK_SOCKET *s, const struct wsk_request *req)
 		return STATUS_INSUFFICIENT_RESOURCES;
 	last = wsk_sock_fail_pending(so, STATUS_CANCELLED);
 	wsk_sock_detach(so);
+	if (so->ind_retained > 0) {
+		/* As in WSK, closing does not take back what the application
+		 * retained: the data stays valid, and the close completes
+		 * when release() returns the last of it (wsk_recv.c). */
+		work_remove(so);
+		wsk_bind_table_clear(so);
+		so->state = SOCK_CLOSING;
+		so->close_cq = req->cq;
+		so->close_user_data = req->user_data;
+		return STATUS_PENDING;
+	}
 	wsk_sock_free(so);
 	if (last != NULL) {
 		/* Cancelled requests complete before the close (WSK.md 2.3
