@@ -1,6 +1,6 @@
 /*
  * wskapi internals shared by wsk_socket.c (client, sockets, connect,
- * send, upcalls), wsk_listen.c (listen, accept, the accept event),
+ * send, upcalls), wsk_control.c (control_socket), wsk_listen.c (listen, accept, the accept event),
  * wsk_recv.c (receive, the receive event, release), wsk_disconnect.c
  * (disconnect, the disconnect and send-backlog events) and wsk_submit.c
  * (the submission ring). Not for applications: they include wsk.h.
@@ -415,6 +415,16 @@ void wsk_sock_complete_acked(struct wsk_sock *so);
 NTSTATUS wsk_sock_bind(struct wsk_sock *so, rte_be32_t ip, rte_be16_t port);
 /* The connection-or-stream table for an accepted socket. */
 const void *wsk_provider_dispatch(uint32_t category);
+
+/* wsk_control.c */
+NTSTATUS wsk_call_control_socket(WSK_SOCKET *s,
+				 enum wsk_control_socket_type type,
+				 uint32_t code, uint32_t level, size_t in_size,
+				 const void *in_buf, size_t out_size,
+				 void *out_buf, size_t *out_size_returned,
+				 const struct wsk_request *req);
+/* Fill o's keepalive fields from the socket's options. */
+void wsk_keepalive_apply(struct wsk_sock *so, struct tcp_conn_opts *o);
 
 /* wsk_listen.c (wsk_call_*: the dispatch tables' implementations) */
 void wsk_listen_accept_ready(struct tcp_listener *l);
