@@ -165,12 +165,18 @@ struct tconn tcli, tsrv;
 void
 open_pair(void)
 {
+	open_pair_with(NULL);
+}
+
+void
+open_pair_with(const struct tcp_conn_opts *o)
+{
 	memset(&tl, 0, sizeof(tl));
 	memset(&tcli, 0, sizeof(tcli));
 	memset(&tsrv, 0, sizeof(tsrv));
 	ck_assert_int_eq(tcp_listen(ss, 0, htons(SERVER_PORT), 16, &tl, &tl.l), 0);
 	ck_assert_int_eq(tcp_connect(cs, 0, 0, 0, ip(SERVER_IP),
-				     htons(SERVER_PORT), NULL, &tcli, &tcli.c), 0);
+				     htons(SERVER_PORT), o, &tcli, &tcli.c), 0);
 	for (int i = 0; i < 20 && tl.ready == 0; i++)
 		poll_both(1);
 	poll_both(4);

@@ -56,6 +56,8 @@ void teardown_common(void);
 uint64_t pair_stat(struct engine *e, const char *name);
 /* tcli -> listener on SERVER_PORT -> tsrv, both ESTABLISHED. */
 void open_pair(void);
+/* The same with tcp_connect() options for tcli (NULL: none). */
+void open_pair_with(const struct tcp_conn_opts *o);
 /* Both sides shut down, handles released, listener closed. */
 void close_pair(void);
 /* Byte i of the test pattern for 'salt'. */
