@@ -1,8 +1,9 @@
 /*
  * wskapi control_socket: socket options (SO_*, TCP_*) and the event
  * callback control. Options live in the socket until a connection or a
- * listener exists, go to tcp_connect() (wsk_socket.c) and, where the
- * engine can change them on a live connection, to it at once.
+ * listener exists, go to tcp_connect() (wsk_socket.c) or the listener
+ * (wsk_listen.c) and, where the engine can change them on a live
+ * connection, to it at once.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -161,6 +162,116 @@ keepalive_option(struct wsk_sock *so, enum wsk_control_socket_type type,
 	return STATUS_SUCCESS;
 }
 
+/* SO_SNDBUF, SO_RCVBUF and TCP_MAXSEG (wsk.h). */
+enum size_opt {
+	SIZE_SNDBUF,
+	SIZE_RCVBUF,
+	SIZE_MAXSEG,
+};
+
+void
+wsk_listener_conn_opts(struct wsk_sock *so)
+{
+	/* Checked when set: the engine takes them. */
+	(void)tcp_listener_set_conn_opts(so->listener, so->snd_buf,
+					 so->rcv_buf, so->maxseg);
+}
+
+/* What a get returns: the connection's value once there is one (its
+ * buffers, the MSS in use), else what was set, else what a connection
+ * would get. */
+static uint32_t
+size_value(const struct wsk_sock *so, enum size_opt which)
+{
+	const struct wsk_client *c = so->client;
+
+	switch (which) {
+	case SIZE_SNDBUF:
+		return so->conn != NULL ? tcp_snd_buf(so->conn) :
+		       so->snd_buf != 0 ? so->snd_buf :
+		       tcp_default_snd_buf(c->shard);
+	case SIZE_RCVBUF:
+		return so->conn != NULL ? tcp_rcv_buf(so->conn) :
+		       so->rcv_buf != 0 ? so->rcv_buf :
+		       tcp_default_rcv_buf(c->shard);
+	case SIZE_MAXSEG:
+	default:
+		return so->conn != NULL ? tcp_maxseg(so->conn) :
+		       so->maxseg != 0 ? so->maxseg :
+		       tcp_port_mss(c->shard, c->port_index);
+	}
+}
+
+static NTSTATUS
+size_option(struct wsk_sock *so, enum wsk_control_socket_type type,
+	    enum size_opt which, size_t in_size, const void *in_buf,
+	    size_t out_size, void *out_buf, size_t *out_size_returned,
+	    const struct wsk_request *req)
+{
+	uint32_t v;
+
+	if (type == WskGetOption) {
+		if (out_buf == NULL || out_size < sizeof(v))
+			return STATUS_INVALID_PARAMETER;
+		if (req != NULL && !wsk_cq_reserve(req->cq))
+			return STATUS_INSUFFICIENT_RESOURCES;
+		v = size_value(so, which);
+		memcpy(out_buf, &v, sizeof(v));
+		if (out_size_returned != NULL)
+			*out_size_returned = sizeof(v);
+		if (req != NULL)
+			wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS,
+				    sizeof(v), 0);
+		return STATUS_SUCCESS;
+	}
+	if (in_buf == NULL || in_size < sizeof(v))
+		return STATUS_INVALID_PARAMETER;
+	memcpy(&v, in_buf, sizeof(v));
+	if (which == SIZE_MAXSEG ?
+	    v != 0 && (v < TCP_MSS_MIN || v > TCP_MSS_MAX) :
+	    v < TCP_BUF_MIN || v > TCP_BUF_MAX)
+		return STATUS_INVALID_PARAMETER;
+	/* The MSS went out in the SYN. Linux keeps such a value without
+	 * effect; refusing says so. */
+	if (which == SIZE_MAXSEG && so->conn != NULL)
+		return STATUS_INVALID_DEVICE_STATE;
+	/* Reserve before changing anything: a set that cannot complete
+	 * must not happen. */
+	if (req != NULL && !wsk_cq_reserve(req->cq))
+		return STATUS_INSUFFICIENT_RESOURCES;
+	switch (which) {
+	case SIZE_SNDBUF:
+		so->snd_buf = v;
+		if (so->conn != NULL)
+			tcp_set_snd_buf(so->conn, v);
+		break;
+	case SIZE_RCVBUF:
+		so->rcv_buf = v;
+		if (so->conn != NULL)
+			tcp_set_rcv_buf(so->conn, v);
+		break;
+	case SIZE_MAXSEG:
+		so->maxseg = (uint16_t)v;
+		break;
+	}
+	if (so->listener != NULL)
+		wsk_listener_conn_opts(so);
+	if (out_size_returned != NULL)
+		*out_size_returned = 0;
+	if (req != NULL)
+		wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS, 0, 0);
+	if (which == SIZE_SNDBUF && so->state == SOCK_CONNECTED) {
+		/* A larger buffer takes queued sends now; the send-backlog
+		 * event reports the new ideal size. */
+		wsk_sock_push(so);
+		if (so->state == SOCK_CONNECTED)
+			wsk_disconnect_progress(so);
+		if (so->state == SOCK_CONNECTED)
+			wsk_event_send_backlog(so);
+	}
+	return STATUS_SUCCESS;
+}
+
 NTSTATUS
 wsk_call_control_socket(WSK_SOCKET *s, enum wsk_control_socket_type type,
 		  uint32_t code, uint32_t level, size_t in_size,
@@ -217,6 +328,14 @@ wsk_call_control_socket(WSK_SOCKET *s, enum wsk_control_socket_type type,
 		return keepalive_option(so, type, code, in_size, in_buf,
 					out_size, out_buf, out_size_returned,
 					req);
+	if (level == WSK_SOL_SOCKET &&
+	    (code == WSK_SO_SNDBUF || code == WSK_SO_RCVBUF))
+		return size_option(so, type, code == WSK_SO_SNDBUF ?
+				   SIZE_SNDBUF : SIZE_RCVBUF, in_size, in_buf,
+				   out_size, out_buf, out_size_returned, req);
+	if (level == WSK_IPPROTO_TCP && code == WSK_TCP_MAXSEG)
+		return size_option(so, type, SIZE_MAXSEG, in_size, in_buf,
+				   out_size, out_buf, out_size_returned, req);
 	if (level == WSK_SOL_SOCKET && code == WSK_SO_REUSEADDR)
 		opt = &so->reuseaddr;
 	else if (level == WSK_IPPROTO_TCP && code == WSK_TCP_NODELAY)

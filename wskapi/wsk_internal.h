@@ -75,6 +75,9 @@ struct wsk_sock {
 	uint32_t keep_idle_s;		/* TCP_KEEPALIVE, 0: engine default */
 	uint32_t keep_intvl_s;		/* TCP_KEEPINTVL, 0: engine default */
 	uint32_t keep_cnt;		/* TCP_KEEPCNT, 0: engine default */
+	uint32_t snd_buf;		/* SO_SNDBUF as set, 0: engine default */
+	uint32_t rcv_buf;		/* SO_RCVBUF as set, 0: engine default */
+	uint16_t maxseg;		/* TCP_MAXSEG as set, 0: no clamp */
 	rte_be32_t laddr;
 	rte_be16_t lport;
 	rte_be32_t raddr;
@@ -425,6 +428,9 @@ NTSTATUS wsk_call_control_socket(WSK_SOCKET *s,
 				 const struct wsk_request *req);
 /* Fill o's keepalive fields from the socket's options. */
 void wsk_keepalive_apply(struct wsk_sock *so, struct tcp_conn_opts *o);
+/* Give a new listener the socket's SO_SNDBUF, SO_RCVBUF and TCP_MAXSEG,
+ * for the connections it will make. */
+void wsk_listener_conn_opts(struct wsk_sock *so);
 
 /* wsk_listen.c (wsk_call_*: the dispatch tables' implementations) */
 void wsk_listen_accept_ready(struct tcp_listener *l);

@@ -884,12 +884,21 @@ ws_connect_ex(WSK_SOCKET *s, const struct sockaddr *remote, const WSK_BUF *buf,
 		/* TCP_FASTOPEN: the buffer's first contiguous piece is the
 		 * connection's initial data, queued before the SYN is built
 		 * so part of it can ride in the SYN; the rest is staged and
-		 * follows the handshake. */
+		 * follows the handshake. The send buffer (SO_SNDBUF) bounds
+		 * what tcp_connect() may queue. */
+		size_t piece = RTE_MIN(buf->length,
+				       buf->mdl->len - buf->offset);
+		uint32_t room = so->snd_buf != 0 ? so->snd_buf :
+				tcp_default_snd_buf(c->shard);
+
 		opts.data = (const uint8_t *)buf->mdl->va + buf->offset;
-		opts.data_len = (uint32_t)RTE_MIN(buf->length,
-						  buf->mdl->len - buf->offset);
-		rest.mdl = buf->mdl->next;
-		rest.offset = 0;
+		opts.data_len = (uint32_t)RTE_MIN(piece, (size_t)room);
+		if (opts.data_len == buf->mdl->len - buf->offset) {
+			rest.mdl = buf->mdl->next;
+			rest.offset = 0;
+		} else {
+			rest.offset = buf->offset + opts.data_len;
+		}
 		rest.length = buf->length - opts.data_len;
 	}
 	if (rest.length > 0 && !stage_copy(so, &rest)) {
@@ -900,6 +909,9 @@ ws_connect_ex(WSK_SOCKET *s, const struct sockaddr *remote, const WSK_BUF *buf,
 	laddr = so->laddr != 0 ? so->laddr :
 		c->shard->ports[c->port_index].port->conf.addrs[0].ip;
 	opts.nodelay = so->nodelay;
+	opts.snd_buf = so->snd_buf;
+	opts.rcv_buf = so->rcv_buf;
+	opts.mss = so->maxseg;
 	wsk_keepalive_apply(so, &opts);
 	/* Set before tcp_connect(): its upcalls find the socket ready. */
 	so->connect_req = r;
