@@ -132,6 +132,24 @@ struct tcp_conf {
 };
 
 /*
+ * Limits of the per-connection settings (tcp_conn_opts, tcp_set_snd_buf(),
+ * tcp_set_rcv_buf(), tcp_listener_set_conn_opts()).
+ * Buffers, bytes of payload: at least 2 KiB (a segment of the usual
+ * 1460-byte MSS fits), at most 1 GiB, the largest window RFC 7323 lets a
+ * connection use (65535 << 14). The receive window offered is further
+ * capped by the window scale agreed in the SYN exchange (65535 <<
+ * tcp_conf.wscale: 8 MiB at the default 7; 65535 bytes when the peer does
+ * not scale).
+ * MSS clamp (Linux's TCP_MAXSEG/user_mss): 88, Linux's TCP_MIN_MSS, up to
+ * 65495, the largest TCP payload of an IPv4 datagram; a clamp at or above
+ * the port's MSS (its MTU less 40) changes nothing.
+ */
+#define TCP_BUF_MIN	2048u
+#define TCP_BUF_MAX	(1u << 30)
+#define TCP_MSS_MIN	88u
+#define TCP_MSS_MAX	65495u
+
+/*
  * Per-connection options for tcp_connect().
  *
  * Initial data (data, data_len) is copied into the send queue before the
@@ -158,8 +176,16 @@ struct tcp_conf {
  */
 struct tcp_conn_opts {
 	bool nodelay;			/* disable Nagle */
-	uint32_t snd_buf;		/* 0: the shard's default */
-	uint32_t rcv_buf;		/* 0: the shard's default */
+	/* Send and receive buffers (tcp_set_snd_buf(), tcp_set_rcv_buf()):
+	 * 0 for the shard's default, else TCP_BUF_MIN..TCP_BUF_MAX. */
+	uint32_t snd_buf;
+	uint32_t rcv_buf;
+	/* MSS clamp (TCP_MAXSEG): 0 for none, else TCP_MSS_MIN..TCP_MSS_MAX.
+	 * The SYN advertises min(port MSS, mss), so the peer sends no larger
+	 * segments, and the connection sends at most min(peer's MSS, port
+	 * MSS, mss) bytes per segment (less 12 with timestamps); Fast Open
+	 * SYN data fits it too. Fixed once the SYN is sent. */
+	uint16_t mss;
 	bool tfo;			/* try Fast Open (see above) */
 	const void *data;		/* initial data, NULL for none */
 	uint32_t data_len;		/* its length, at most the send buffer */
@@ -249,7 +275,8 @@ void tcp_poll(struct shard *s);
  * @param out        receives the connection
  * @return 0 (all of o->data is queued); -EINVAL (bad port, address or
  *         port numbers; o->data NULL with data_len > 0, or data_len above
- *         the send buffer); -EADDRINUSE (4-tuple in use, or no free
+ *         the send buffer; o->snd_buf, o->rcv_buf or o->mss out of
+ *         range); -EADDRINUSE (4-tuple in use, or no free
  *         ephemeral port); -ENOBUFS (connection pool full, counted in
  *         tcp_conn_table_full, or no mbufs for the initial data: nothing
  *         was sent); -ENOSPC (the table refused the entry).
@@ -296,6 +323,19 @@ void tcp_listener_close(struct tcp_listener *l);
  *                     0 turns Fast Open off (the default)
  */
 void tcp_listener_set_tfo(struct tcp_listener *l, uint32_t max_pending);
+
+/*
+ * What the connections a listener makes get, as tcp_conn_opts gives it to
+ * tcp_connect(): send and receive buffers (0: the shard's default) and
+ * MSS clamp (0: none; the SYN-ACK advertises it, SYN cookies included:
+ * a cookie encodes the largest MSS of its table not above the clamp).
+ * Applies to connections made from SYNs (or cookie ACKs) that arrive
+ * after the call; those already made keep what they got.
+ * @return 0; -EINVAL (a value out of the tcp_conn_opts ranges: nothing
+ *         changed).
+ */
+int tcp_listener_set_conn_opts(struct tcp_listener *l, uint32_t snd_buf,
+			       uint32_t rcv_buf, uint16_t mss);
 
 /* Take the oldest established connection of the listener; NULL if none.
  * The connection then belongs to the caller (its user pointer is the
@@ -412,6 +452,46 @@ uint32_t tcp_snd_space(const struct tcp_conn *c);
 
 /* Bytes sent but not yet acknowledged, plus bytes not yet sent. */
 uint32_t tcp_snd_queued(const struct tcp_conn *c);
+
+/*
+ * Set the send buffer (SO_SNDBUF): the most bytes the send queue holds,
+ * sent but unacknowledged plus unsent. At once in any state: growing lets
+ * tcp_send() take more now; shrinking below what is queued drops nothing
+ * (tcp_send() takes nothing until acknowledgments bring the queue below
+ * the new size).
+ * @return 0; -EINVAL (bytes outside TCP_BUF_MIN..TCP_BUF_MAX: nothing
+ *         changed).
+ */
+int tcp_set_snd_buf(struct tcp_conn *c, uint32_t bytes);
+
+/*
+ * Set the receive buffer (SO_RCVBUF): the most bytes held for reading, in
+ * order or not. At once, for every window advertised from then on; a
+ * window that grows enough is announced at once (as after tcp_recv()).
+ * Shrinking never takes back window already offered (RFC 9293
+ * §3.8.6.2.2): data up to that edge is still accepted. The window scale
+ * was fixed by the SYN exchange, so the window never exceeds 65535 <<
+ * scale whatever the buffer (see TCP_BUF_MAX).
+ * @return 0; -EINVAL (bytes out of range: nothing changed).
+ */
+int tcp_set_rcv_buf(struct tcp_conn *c, uint32_t bytes);
+
+/* The connection's send and receive buffers (bytes). */
+uint32_t tcp_snd_buf(const struct tcp_conn *c);
+uint32_t tcp_rcv_buf(const struct tcp_conn *c);
+
+/* The MSS in use: payload bytes per segment, once the SYN exchange has
+ * agreed on one (the smallest of the peer's MSS, the port's and the
+ * clamp, less 12 when every segment carries timestamps); before that (a
+ * SYN sent, no answer yet), the MSS our SYN advertises. */
+uint16_t tcp_maxseg(const struct tcp_conn *c);
+
+/* What a connection gets without options: the shard's buffers (tcp_conf)
+ * and the MSS a port advertises (its MTU less 40; 0 for a bad
+ * port_index). */
+uint32_t tcp_default_snd_buf(const struct shard *s);
+uint32_t tcp_default_rcv_buf(const struct shard *s);
+uint16_t tcp_port_mss(const struct shard *s, uint16_t port_index);
 
 /* True once the peer's FIN was received (end of stream after the data). */
 bool tcp_rcv_fin(const struct tcp_conn *c);

@@ -137,9 +137,10 @@ tcp_tfo_syn_data_len(const struct tcp_conn *c, unsigned syn_opt_len)
 	if (!(c->t_flags & TF_TFO_COOKIE) || c->state != TCPS_SYN_SENT ||
 	    c->snd_max != c->iss)
 		return 0;
-	/* The segment must fit the server's MSS and our own MTU, options
-	 * included (RFC 6691). */
-	mss = RTE_MIN((uint32_t)c->tfo_mss, (uint32_t)tcp_mss_for_port(c->sp));
+	/* The segment must fit the server's MSS and our own MTU and clamp,
+	 * options included (RFC 6691). */
+	mss = RTE_MIN((uint32_t)c->tfo_mss,
+		      (uint32_t)tcp_mss_clamp(c->sp, c->user_mss));
 	if (mss <= syn_opt_len)
 		return 0;
 	return RTE_MIN(c->sq_bytes, mss - syn_opt_len);

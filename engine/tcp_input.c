@@ -180,7 +180,9 @@ syn_options(struct tcp_conn *c, const struct tcp_seg *seg, bool passive)
 	    (o->present & TCP_OPT_HAS_SACK_PERMITTED))
 		c->t_flags |= TF_SACK_PERMIT;
 	c->peer_mss = mss;
-	c->t_maxseg = RTE_MIN(mss, tcp_mss_for_port(c->sp));
+	/* Linux's user_mss: the clamp bounds what we send as it bounds
+	 * what we advertised. */
+	c->t_maxseg = RTE_MIN(mss, tcp_mss_clamp(c->sp, c->user_mss));
 	if (c->t_flags & TF_RCVD_TSTMP)
 		c->t_maxseg -= 12;	/* NOP NOP TS on every segment */
 }
@@ -812,6 +814,18 @@ input_time_wait(struct tcp_conn *c, struct tcp_seg *seg)
 	return false;
 }
 
+/* What tcp_listener_set_conn_opts() gave the listener, for a connection
+ * it makes (before any segment of it is built). */
+static void
+listener_conn_opts(const struct tcp_listener *l, struct tcp_conn *c)
+{
+	if (l->snd_buf != 0)
+		c->snd_buf = l->snd_buf;
+	if (l->rcv_buf != 0)
+		c->rcv_buf = l->rcv_buf;
+	c->user_mss = l->user_mss;
+}
+
 /*
  * LISTEN STATE (RFC 9293 §3.10.7.2), and SYN cookies (RFC 4987 §3.6).
  */
@@ -862,8 +876,11 @@ input_listen(struct tcp_listener *l, struct tcp_seg *seg)
 		c->high_rxt = c->snd_una;
 		c->irs = seg->seq - 1;
 		c->rcv_nxt = c->rcv_adv = seg->seq;
+		listener_conn_opts(l, c);
 		c->peer_mss = mss;
-		c->t_maxseg = RTE_MIN(mss, tcp_mss_for_port(seg->sp));
+		/* The cookie's table has no entry below 536: a smaller clamp
+		 * still holds. */
+		c->t_maxseg = RTE_MIN(mss, tcp_mss_clamp(seg->sp, c->user_mss));
 		c->snd_wnd = c->max_sndwnd = seg->wnd;
 		c->snd_wl1 = seg->seq;
 		c->snd_wl2 = seg->ack;
@@ -886,7 +903,7 @@ input_listen(struct tcp_listener *l, struct tcp_seg *seg)
 	}
 	if (l->embryos + l->acc_count >= l->backlog) {
 		if (ts->conf.syncookies) {
-			tcp_send_syncookie_synack(ts, seg->sp, &seg->key,
+			tcp_send_syncookie_synack(l, seg->sp, &seg->key,
 				seg->seq, (seg->opts.present & TCP_OPT_HAS_MSS)
 					? seg->opts.mss : 536);
 			return;
@@ -901,6 +918,7 @@ input_listen(struct tcp_listener *l, struct tcp_seg *seg)
 	c->user = l->user;
 	c->t_flags |= TF_PASSIVE | TF_EMBRYO;
 	l->embryos++;
+	listener_conn_opts(l, c);
 	/* "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ, and any other
 	 * control or text should be queued for processing later. ISS should
 	 * be selected and a SYN segment sent of the form

@@ -72,7 +72,7 @@ build_opts(const struct tcp_conn *c, uint8_t flags, struct tcp_opts *out)
 	memset(&o, 0, sizeof(o));
 	if (syn) {
 		o.present |= TCP_OPT_HAS_MSS;
-		o.mss = tcp_mss_for_port(c->sp);
+		o.mss = tcp_mss_clamp(c->sp, c->user_mss);
 		if (c->t_flags & TF_REQ_SCALE) {
 			o.present |= TCP_OPT_HAS_WSCALE;
 			o.wscale = c->rcv_wscale;
@@ -531,16 +531,21 @@ tcp_respond(struct shard *s, struct shard_port *sp, rte_be32_t src,
 }
 
 void
-tcp_send_syncookie_synack(struct tcp_shard *ts, struct shard_port *sp,
+tcp_send_syncookie_synack(struct tcp_listener *l, struct shard_port *sp,
 			  const struct tcp_key *key, uint32_t irs,
 			  uint16_t peer_mss)
 {
+	struct tcp_shard *ts = l->ts;
 	struct shard *s = ts->s;
 	struct rte_mbuf *m = shard_alloc(s);
 	struct rte_tcp_hdr *th;
 	struct tcp_opts o;
 	unsigned olen;
-	uint16_t mss = RTE_MIN(peer_mss, tcp_mss_for_port(sp));
+	uint16_t ours = tcp_mss_clamp(sp, l->user_mss);
+	/* The cookie keeps the largest table MSS not above this, so not
+	 * above the listener's clamp either (from 536 up). */
+	uint16_t mss = RTE_MIN(peer_mss, ours);
+	uint32_t rcv_buf = l->rcv_buf != 0 ? l->rcv_buf : ts->conf.rcv_buf;
 	uint32_t cookie = tcp_syncookie_make(&ts->secret, key->raddr,
 		key->laddr, key->rport, key->lport, irs, mss, s->now_us);
 
@@ -548,7 +553,7 @@ tcp_send_syncookie_synack(struct tcp_shard *ts, struct shard_port *sp,
 		return;
 	memset(&o, 0, sizeof(o));
 	o.present = TCP_OPT_HAS_MSS;
-	o.mss = tcp_mss_for_port(sp);
+	o.mss = ours;
 	olen = tcp_options_len(TCP_OPT_MAX_LEN, &o, true);
 	th = (struct rte_tcp_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*th) + olen));
 	if (th == NULL) {
@@ -562,7 +567,7 @@ tcp_send_syncookie_synack(struct tcp_shard *ts, struct shard_port *sp,
 	th->recv_ack = rte_cpu_to_be_32(irs + 1);
 	th->data_off = (uint8_t)(((sizeof(*th) + olen) / 4) << 4);
 	th->tcp_flags = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG;
-	th->rx_win = rte_cpu_to_be_16((uint16_t)RTE_MIN(ts->conf.rcv_buf, 65535u));
+	th->rx_win = rte_cpu_to_be_16((uint16_t)RTE_MIN(rcv_buf, 65535u));
 	tcp_options_write((uint8_t *)(th + 1), olen, &o, true);
 	STAT_INC(s, tcp_syncookies_sent);
 	STAT_INC(s, tcp_tx_segments);

@@ -339,6 +339,29 @@ tcp_mss_for_port(const struct shard_port *sp)
 	return (uint16_t)(sp->port->mtu - 40);
 }
 
+uint16_t
+tcp_mss_clamp(const struct shard_port *sp, uint16_t user_mss)
+{
+	uint16_t mss = tcp_mss_for_port(sp);
+
+	return user_mss != 0 && user_mss < mss ? user_mss : mss;
+}
+
+static bool
+buf_ok(uint32_t bytes)
+{
+	return bytes >= TCP_BUF_MIN && bytes <= TCP_BUF_MAX;
+}
+
+/* A tcp_conn_opts-style setting: 0 (default) or in range. */
+static bool
+conn_opts_ok(uint32_t snd_buf, uint32_t rcv_buf, uint16_t mss)
+{
+	return (snd_buf == 0 || buf_ok(snd_buf)) &&
+	       (rcv_buf == 0 || buf_ok(rcv_buf)) &&
+	       (mss == 0 || (mss >= TCP_MSS_MIN && mss <= TCP_MSS_MAX));
+}
+
 struct tcp_conn *
 tcp_conn_alloc(struct tcp_shard *ts, struct shard_port *sp,
 	       const struct tcp_key *key)
@@ -644,6 +667,18 @@ tcp_listener_remove(struct tcp_conn *c)
 }
 
 int
+tcp_listener_set_conn_opts(struct tcp_listener *l, uint32_t snd_buf,
+			   uint32_t rcv_buf, uint16_t mss)
+{
+	if (!conn_opts_ok(snd_buf, rcv_buf, mss))
+		return -EINVAL;
+	l->snd_buf = snd_buf;
+	l->rcv_buf = rcv_buf;
+	l->user_mss = mss;
+	return 0;
+}
+
+int
 tcp_listen(struct shard *s, rte_be32_t laddr, rte_be16_t lport,
 	   uint32_t backlog, void *user, struct tcp_listener **out)
 {
@@ -874,9 +909,11 @@ tcp_connect(struct shard *s, uint16_t port_index, rte_be32_t laddr,
 	} else if (tcp_conn_lookup(ts, &key) != NULL) {
 		return -EADDRINUSE;
 	}
-	if (o != NULL && o->data_len > 0 &&
-	    (o->data == NULL ||
-	     o->data_len > (o->snd_buf ? o->snd_buf : ts->conf.snd_buf)))
+	if (o != NULL && (!conn_opts_ok(o->snd_buf, o->rcv_buf, o->mss) ||
+			  (o->data_len > 0 &&
+			   (o->data == NULL ||
+			    o->data_len > (o->snd_buf ? o->snd_buf
+						      : ts->conf.snd_buf)))))
 		return -EINVAL;
 	c = tcp_conn_alloc(ts, sp, &key);
 	if (c == NULL)
@@ -888,6 +925,12 @@ tcp_connect(struct shard *s, uint16_t port_index, rte_be32_t laddr,
 			c->snd_buf = o->snd_buf;
 		if (o->rcv_buf)
 			c->rcv_buf = o->rcv_buf;
+		/* Initial data is cut into send-queue mbufs of at most a
+		 * segment before the SYN-ACK says more: no larger than the
+		 * clamp either. */
+		c->user_mss = o->mss;
+		if (o->mss != 0 && o->mss < c->t_maxseg)
+			c->t_maxseg = o->mss;
 		if (o->keepalive)
 			tcp_set_keepalive(c, true, o->keepalive_idle_us,
 					  o->keepalive_intvl_us,
@@ -1076,6 +1119,71 @@ uint32_t
 tcp_snd_queued(const struct tcp_conn *c)
 {
 	return c->sq_bytes;
+}
+
+int
+tcp_set_snd_buf(struct tcp_conn *c, uint32_t bytes)
+{
+	if (!buf_ok(bytes))
+		return -EINVAL;
+	/* sq_append() and tcp_snd_space() compare against it each time:
+	 * nothing queued is touched. */
+	c->snd_buf = bytes;
+	return 0;
+}
+
+int
+tcp_set_rcv_buf(struct tcp_conn *c, uint32_t bytes)
+{
+	if (!buf_ok(bytes))
+		return -EINVAL;
+	c->rcv_buf = bytes;
+	/* tcp_output() announces a window that grew by two segments or half
+	 * the buffer, as after tcp_recv(); rcv_window() keeps any edge
+	 * already offered. */
+	if (tcp_state_synchronized(c->state) && c->state != TCPS_TIME_WAIT) {
+		tcp_output(c);
+		tcp_dispatch(c);
+	}
+	return 0;
+}
+
+uint32_t
+tcp_snd_buf(const struct tcp_conn *c)
+{
+	return c->snd_buf;
+}
+
+uint32_t
+tcp_rcv_buf(const struct tcp_conn *c)
+{
+	return c->rcv_buf;
+}
+
+uint16_t
+tcp_maxseg(const struct tcp_conn *c)
+{
+	return c->peer_mss != 0 ? c->t_maxseg
+				: tcp_mss_clamp(c->sp, c->user_mss);
+}
+
+uint32_t
+tcp_default_snd_buf(const struct shard *s)
+{
+	return tcp_shard_of(s)->conf.snd_buf;
+}
+
+uint32_t
+tcp_default_rcv_buf(const struct shard *s)
+{
+	return tcp_shard_of(s)->conf.rcv_buf;
+}
+
+uint16_t
+tcp_port_mss(const struct shard *s, uint16_t port_index)
+{
+	return port_index < s->nb_ports ? tcp_mss_for_port(&s->ports[port_index])
+					: 0;
 }
 
 bool

@@ -138,6 +138,11 @@ struct tcp_listener {
 	void *user;
 	uint32_t tfo_max_pending;	/* 0: Fast Open off */
 	uint32_t tfo_pending;		/* TF_TFO_PENDING connections */
+	/* For the connections it makes (tcp_listener_set_conn_opts): 0
+	 * for the shard's buffers, no MSS clamp. */
+	uint32_t snd_buf;
+	uint32_t rcv_buf;
+	uint16_t user_mss;
 };
 
 struct tcp_conn {
@@ -163,7 +168,8 @@ struct tcp_conn {
 	uint8_t snd_wscale;
 	uint8_t rcv_wscale;
 	uint16_t t_maxseg;		/* payload per segment (options excluded) */
-	uint16_t peer_mss;
+	uint16_t peer_mss;		/* 0 until the SYN exchange gave one */
+	uint16_t user_mss;		/* MSS clamp (TCP_MAXSEG), 0: none */
 
 	/* Receive sequence space. */
 	uint32_t irs;
@@ -320,6 +326,8 @@ struct tcp_listener *tcp_listener_find(struct tcp_shard *ts, rte_be32_t laddr,
 				       rte_be16_t lport);
 void tcp_listener_remove(struct tcp_conn *c);
 uint16_t tcp_mss_for_port(const struct shard_port *sp);
+/* The MSS to advertise: the port's, clamped to user_mss when set. */
+uint16_t tcp_mss_clamp(const struct shard_port *sp, uint16_t user_mss);
 void tcp_conn_init_seq(struct tcp_conn *c);
 
 /* tcp_input.c */
@@ -333,7 +341,7 @@ void tcp_output(struct tcp_conn *c);
 void tcp_respond(struct shard *s, struct shard_port *sp, rte_be32_t src,
 		 rte_be32_t dst, rte_be16_t sport, rte_be16_t dport,
 		 uint32_t seq, uint32_t ack, uint8_t flags);
-void tcp_send_syncookie_synack(struct tcp_shard *ts, struct shard_port *sp,
+void tcp_send_syncookie_synack(struct tcp_listener *l, struct shard_port *sp,
 			       const struct tcp_key *key, uint32_t irs,
 			       uint16_t peer_mss);
 

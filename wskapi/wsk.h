@@ -155,6 +155,43 @@ enum wsk_control_socket_type {
 #define WSK_TCP_KEEPALIVE	3
 #define WSK_TCP_KEEPCNT		16
 #define WSK_TCP_KEEPINTVL	17
+/*
+ * Buffers and MSS, 32-bit values in bytes, with Linux's meaning (but no
+ * doubling: a get returns the payload bytes the engine uses).
+ * SO_SNDBUF (SOL_SOCKET): the most bytes the connection holds for sending,
+ * sent but not yet acknowledged plus not yet sent: sends beyond it wait
+ * in the socket, uncompleted, until acknowledgments make room. SO_RCVBUF
+ * (SOL_SOCKET): the most received bytes held for reading, which bounds the
+ * window advertised. Both 2048..1073741824 (TCP_BUF_MIN..TCP_BUF_MAX of
+ * engine/tcp.h; 1 GiB is the largest TCP window); unset, the engine's
+ * (tcp_conf snd_buf, rcv_buf: 256 KiB). Set before connect, they apply to
+ * the connection; set on a listening socket (a listen socket, or a stream
+ * socket before or after listen), to the connections accepted from SYNs
+ * that arrive later. Set on a connected socket they apply at once:
+ * SO_SNDBUF grows or shrinks the limit (bytes already queued stay, and a
+ * larger limit takes waiting sends at once); SO_RCVBUF bounds the windows
+ * advertised from then on, but never withdraws window already offered,
+ * and the window scale fixed at the SYN caps the window at 65535 << scale
+ * (8 MiB with the engine's default scale of 7; 64 KiB when the peer does
+ * not scale) however large the buffer.
+ * TCP_MAXSEG (IPPROTO_TCP): clamps the MSS, as Linux's: the SYN (or
+ * SYN-ACK) advertises min(port MSS, value), so the peer sends no larger
+ * segments, and the connection sends at most min(peer's MSS, port MSS,
+ * value) bytes per segment (12 fewer when timestamps are on); Fast Open
+ * SYN data fits it too. 88..65495, or 0 to remove the clamp; a value above
+ * the port's MSS (MTU - 40) changes nothing. It must be set before
+ * connect (or, for accepted connections, on the listening socket): once
+ * the socket is connecting or connected the SYN carried the MSS, and a set
+ * returns STATUS_INVALID_DEVICE_STATE.
+ * A get returns the value in effect: on a connecting or connected socket
+ * the connection's buffer sizes and the MSS it uses (the payload bytes
+ * per segment agreed in the SYN exchange; while the SYN is unanswered,
+ * the MSS it advertised); otherwise the value set or, unset, the engine's
+ * buffers and the port's MSS.
+ */
+#define WSK_SO_SNDBUF		0x1001
+#define WSK_SO_RCVBUF		0x1002
+#define WSK_TCP_MAXSEG		4
 
 /*
  * SO_WSK_EVENT_CALLBACK (SOL_SOCKET, set only): in_buf is a struct
@@ -308,9 +345,12 @@ typedef struct wsk_client_stream_dispatch {
  */
 
 /*
- * control_socket (WskControlSocket). Options: SO_REUSEADDR (SOL_SOCKET,
- * before bind), TCP_NODELAY and TCP_FASTOPEN (IPPROTO_TCP), each a 32-bit
- * value, 0 or non-zero; set stores it, get returns it as a uint32_t.
+ * control_socket (WskControlSocket). Options, each a 32-bit value (get
+ * returns it as a uint32_t): SO_REUSEADDR (SOL_SOCKET, before bind),
+ * TCP_NODELAY and TCP_FASTOPEN (IPPROTO_TCP), 0 or non-zero, set stores
+ * it; SO_KEEPALIVE, TCP_KEEPALIVE, TCP_KEEPINTVL, TCP_KEEPCNT (keepalive,
+ * above); SO_SNDBUF, SO_RCVBUF and TCP_MAXSEG (buffers and MSS, above:
+ * ranges, when each applies, what a get returns).
  * TCP_NODELAY set before connect applies to the connection.
  * TCP_FASTOPEN set before connect_ex turns on Fast Open (RFC 7413) for
  * the connection: the first SYN to a server asks for a cookie; once one is
@@ -325,15 +365,19 @@ typedef struct wsk_client_stream_dispatch {
  * NULL: then the call completes synchronously and posts nothing.
  * @return STATUS_SUCCESS (completion information: bytes written to
  *         out_buf); STATUS_NOT_SUPPORTED (WskIoctl, or an unknown level or
- *         code, or a get of SO_WSK_EVENT_CALLBACK);
+ *         code, an option asked at the other level included, or a get of
+ *         SO_WSK_EVENT_CALLBACK);
  *         STATUS_INVALID_PARAMETER (in_buf NULL or in_size < 4 for a set,
  *         or < sizeof(struct wsk_event_callback_control) for
  *         SO_WSK_EVENT_CALLBACK; out_buf NULL or out_size < 4 for a get;
- *         an event mask with unknown bits, no event bit, an event the
- *         category has not (accept: listen and stream; receive,
+ *         a value out of range: keepalive times, count, buffer sizes,
+ *         MSS; an event mask with unknown bits, no event bit, an event
+ *         the category has not (accept: listen and stream; receive,
  *         disconnect, send backlog: connection and stream) or whose
  *         callback the socket's client dispatch lacks, or DISABLE with
- *         more than one event).
+ *         more than one event); STATUS_INVALID_DEVICE_STATE (TCP_MAXSEG
+ *         set on a connecting or connected socket). A refused set changes
+ *         nothing.
  */
 typedef NTSTATUS (*PFN_WSK_CONTROL_SOCKET)(WSK_SOCKET *s,
 	enum wsk_control_socket_type type, uint32_t code, uint32_t level,

@@ -1,11 +1,12 @@
 /*
  * wskapi internals shared by wsk_socket.c (client, sockets, connect,
  * upcalls), wsk_send.c (send, handing bytes to the connection),
- * wsk_listen.c (listen, accept, the accept event), wsk_recv.c (receive,
- * the receive event, release), wsk_disconnect.c (disconnect, the
- * disconnect and send-backlog events), wsk_submit.c (the submission ring)
- * and wsk_zerocopy.c (registered memory, zero-copy sends and their
- * release). Not for applications: they include wsk.h.
+ * wsk_control.c (control_socket), wsk_listen.c (listen, accept, the accept
+ * event), wsk_recv.c (receive, the receive event, release),
+ * wsk_disconnect.c (disconnect, the disconnect and send-backlog events),
+ * wsk_submit.c (the submission ring) and wsk_zerocopy.c (registered
+ * memory, zero-copy sends and their release). Not for applications: they
+ * include wsk.h.
  *
  * The small request and address helpers are static inline here so that
  * every file shares one definition without exporting unprefixed names.
@@ -117,6 +118,9 @@ struct wsk_sock {
 	uint32_t keep_idle_s;		/* TCP_KEEPALIVE, 0: engine default */
 	uint32_t keep_intvl_s;		/* TCP_KEEPINTVL, 0: engine default */
 	uint32_t keep_cnt;		/* TCP_KEEPCNT, 0: engine default */
+	uint32_t snd_buf;		/* SO_SNDBUF as set, 0: engine default */
+	uint32_t rcv_buf;		/* SO_RCVBUF as set, 0: engine default */
+	uint16_t maxseg;		/* TCP_MAXSEG as set, 0: no clamp */
 	rte_be32_t laddr;
 	rte_be16_t lport;
 	rte_be32_t raddr;
@@ -535,6 +539,18 @@ void wsk_stage_free(struct wsk_sock *so);
 void wsk_sock_push(struct wsk_sock *so);
 /* Complete the connect and the sends whose bytes are acknowledged. */
 void wsk_sock_complete_acked(struct wsk_sock *so);
+/* wsk_control.c */
+NTSTATUS wsk_call_control_socket(WSK_SOCKET *s,
+				 enum wsk_control_socket_type type,
+				 uint32_t code, uint32_t level, size_t in_size,
+				 const void *in_buf, size_t out_size,
+				 void *out_buf, size_t *out_size_returned,
+				 const struct wsk_request *req);
+/* Fill o's keepalive fields from the socket's options. */
+void wsk_keepalive_apply(struct wsk_sock *so, struct tcp_conn_opts *o);
+/* Give a new listener the socket's SO_SNDBUF, SO_RCVBUF and TCP_MAXSEG,
+ * for the connections it will make. */
+void wsk_listener_conn_opts(struct wsk_sock *so);
 
 /* wsk_listen.c (wsk_call_*: the dispatch tables' implementations) */
 void wsk_listen_accept_ready(struct tcp_listener *l);

@@ -39,6 +39,7 @@ wsk_listen_start(struct wsk_sock *so)
 	 * connections waiting for their third ACK, as on Linux. */
 	if (so->fastopen)
 		tcp_listener_set_tfo(so->listener, so->fastopen_value);
+	wsk_listener_conn_opts(so);
 	so->state = SOCK_LISTENING;
 	return STATUS_SUCCESS;
 }
