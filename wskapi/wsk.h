@@ -421,7 +421,7 @@ typedef NTSTATUS (*PFN_WSK_CLOSE_SOCKET)(WSK_SOCKET *s,
  *         SO_REUSEADDR; or no ephemeral port is free);
  *         STATUS_INVALID_DEVICE_STATE (basic socket).
  * A listen-category socket starts listening when bound, as in WSK
- * (backlog 128); the engine refusing the address gives
+ * (backlog 4096, as Linux's somaxconn); the engine refusing the address gives
  * STATUS_SHARING_VIOLATION and the socket stays unbound. The address
  * conflict check scans the client's sockets (bind is not a per-packet
  * call).
@@ -468,7 +468,7 @@ typedef NTSTATUS (*PFN_WSK_CONNECT_EX)(WSK_SOCKET *s,
 
 /*
  * listen (WskListen): a bound stream socket starts listening (backlog
- * 128).
+ * 4096, as Linux's somaxconn).
  * @return STATUS_SUCCESS; STATUS_INVALID_DEVICE_STATE (not a stream
  *         socket, not bound, connecting or connected, listening already);
  *         STATUS_SHARING_VIOLATION (the engine refused the address);

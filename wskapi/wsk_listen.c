@@ -21,7 +21,9 @@
 #include "wsk.h"
 #include "wsk_internal.h"
 
-#define LISTEN_BACKLOG		128
+/* Linux's somaxconn default: a load generator opens thousands of
+ * connections at once, and beyond the backlog every SYN costs a cookie. */
+#define LISTEN_BACKLOG		4096
 
 #define EVENTS_INHERITED	(WSK_EVENT_RECEIVE | WSK_EVENT_DISCONNECT |	\
 				 WSK_EVENT_SEND_BACKLOG)
