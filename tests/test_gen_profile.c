@@ -134,7 +134,7 @@ static const struct option_case option_cases[] = {
 	{ "max-conns", "4194304", "63", NUM("max-conns", "64", "4194304") },
 	{ "ip", "10.0.0.1/24,10.0.1.1", "10.0.0.1/33", "--ip: '%s' is not a list of up to 64 IPv4 addresses with an optional /prefix (0..32)" },
 	{ "gateway", "10.0.0.254", "0.0.0.0", "--gateway: '%s' is not an IPv4 address" },
-	{ "mtu", "9000", "575", NUM("mtu", "576", "9000") },
+	{ "mtu", "9000", "575", NUM("mtu", "576", "65535") },
 	{ "vlan", "4094", "0", NUM("vlan", "1", "4094") },
 	{ "mac", "02:00:00:00:00:01", "01:00:5e:00:00:01", "--mac: '%s' is not a unicast MAC address (xx:xx:xx:xx:xx:xx)" },
 	{ "port", "3", "99999", NUM("port", "0", "65535") },
@@ -623,6 +623,20 @@ START_TEST(test_profile_validate_client_needs_servers)
 }
 END_TEST
 
+/* Above 9000 only the in-memory link: a NIC would drop such frames. */
+START_TEST(test_profile_validate_big_mtu_only_embedded)
+{
+	const char *client[] = { "--mode", "client", "--servers", "10.0.0.2",
+				 "--mtu", "9001", NULL };
+	const char *embedded[] = { "--mtu", "65535", NULL };
+
+	validate_bad(client, "--mtu 9001: a port takes 576..9000 (up to 65535 only on the embedded run's in-memory link)");
+	gen_config_defaults(&cfg);
+	ck_assert_int_eq(validate(embedded), 0);
+	ck_assert_uint_eq(cfg.mtu, 65535);
+}
+END_TEST
+
 START_TEST(test_profile_validate_bulk_refuses_per_connection_options)
 {
 	const char *rate[] = { "--bulk", "--rate", "5", NULL };
@@ -752,6 +766,7 @@ gen_profile_suite(void)
 	tcase_add_test(val, test_profile_validate_refuses_conflicting_options);
 	tcase_add_test(val, test_profile_validate_refuses_options_of_the_other_mode);
 	tcase_add_test(val, test_profile_validate_client_needs_servers);
+	tcase_add_test(val, test_profile_validate_big_mtu_only_embedded);
 	tcase_add_test(val, test_profile_validate_bulk_refuses_per_connection_options);
 	tcase_add_test(val, test_profile_validate_embedded_sizes_must_agree);
 	tcase_add_test(val, test_profile_validate_concurrency_needs_enough_pairs);

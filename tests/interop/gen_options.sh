@@ -68,7 +68,7 @@ profile_refused() {
 	expect_refused "$want" --profile "$prof/p.ini"
 }
 profile_refused "p.ini: [client] rate: '0' is not a number between 1 and 10000000" '[client]\nrate = 0\n'
-profile_refused "p.ini: [common] mtu: '100' is not a number between 576 and 9000" '[common]\nmtu = 100\n'
+profile_refused "p.ini: [common] mtu: '100' is not a number between 576 and 65535" '[common]\nmtu = 100\n'
 profile_refused "p.ini: [common] ip: '10.0.0.1/40' is not a list" '[common]\nip = 10.0.0.1/40\n'
 profile_refused "p.ini: [common] mac: 'ff:ff:ff:ff:ff:ff' is not a unicast MAC" '[common]\nmac = ff:ff:ff:ff:ff:ff\n'
 profile_refused "p.ini: [common] gateway: '1.2.3' is not an IPv4 address" '[common]\ngateway = 1.2.3\n'
