@@ -69,6 +69,7 @@
 	X(tcp_tx_segments,          "TCP segments sent") \
 	X(tcp_drop_short,           "TCP segments shorter than the header") \
 	X(tcp_drop_bad_offset,      "TCP segments with a bad data offset") \
+	X(tcp_peer_mss_raised,      "peers' MSS options below 48 sent with as 48") \
 	X(tcp_drop_bad_checksum,    "TCP checksum failures") \
 	X(tcp_drop_bad_options,     "TCP segments with malformed options") \
 	X(tcp_drop_bad_flags,       "TCP segments with SYN+RST, SYN+FIN or no flags") \

@@ -152,6 +152,15 @@ syn_options(struct tcp_conn *c, const struct tcp_seg *seg, bool passive)
 	const struct tcp_opts *o = &seg->opts;
 	uint16_t mss = (o->present & TCP_OPT_HAS_MSS) ? o->mss : 536;
 
+	/* A peer may announce any MSS, down to 0: below Linux's floor (its
+	 * tcp_min_snd_mss, 48, from CVE-2019-11479) every few bytes would
+	 * cost a segment, and under the 12 bytes of timestamps the segment
+	 * size would wrap around. */
+	if (mss < TCP_MIN_SND_MSS) {
+		STAT_INC(c->ts->s, tcp_peer_mss_raised);
+		mss = TCP_MIN_SND_MSS;
+	}
+
 	if (passive) {
 		c->t_flags &= ~(TF_REQ_SCALE | TF_REQ_TSTMP | TF_REQ_SACK);
 		if (conf->wscale > 0 && (o->present & TCP_OPT_HAS_WSCALE))

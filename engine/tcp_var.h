@@ -239,6 +239,8 @@ struct tcp_conn {
 /* Segments of an rx burst held for one bulk table lookup (tcp_input.c);
  * rte_hash_lookup_bulk_data takes at most RTE_HASH_LOOKUP_BULK_MAX. */
 #define TCP_RX_BATCH 64
+/* The smallest peer MSS we send with (Linux's tcp_min_snd_mss). */
+#define TCP_MIN_SND_MSS 48
 /* Connections per deferred-ACK list; beyond it an ACK goes out at once. */
 #define TCP_ACK_DEFER_MAX 1024
 struct tcp_seg;

@@ -289,6 +289,10 @@ def case_psh_on_last_segment():
     write("psh_on_last_segment.in.pcap", passive_open())
 
 
+def case_tiny_peer_mss():
+    write("tiny_peer_mss.in.pcap", passive_open(mss=1))
+
+
 CASES = [
     case_passive_handshake,
     case_active_handshake,
@@ -304,6 +308,7 @@ CASES = [
     case_syn_rst_together,
     case_syn_to_closed_port,
     case_psh_on_last_segment,
+    case_tiny_peer_mss,
 ]
 
 if __name__ == "__main__":
