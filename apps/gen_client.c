@@ -83,9 +83,9 @@ tuple_count(const struct gen_worker *w)
 
 /* Does the server's answer to this tuple reach our queue? The port hashes
  * what it receives: source the server, destination us. */
-static bool
-rss_ours(const struct gen_worker *w, uint32_t la, uint16_t lp, uint32_t ra,
-	 uint16_t rp)
+bool
+gen_client_rss_ours(const struct gen_worker *w, uint32_t la, uint16_t lp,
+		    uint32_t ra, uint16_t rp)
 {
 	union rte_thash_tuple t;
 	uint32_t h;
@@ -134,7 +134,7 @@ open_one(struct gen_worker *w)
 			return false;	/* no tuple maps to our queue */
 		tuple_at(w, w->tuple_next % w->tuple_count, &la, &lp, &ra, &rp);
 		w->tuple_next++;
-		if (rss_ours(w, la, lp, ra, rp))
+		if (gen_client_rss_ours(w, la, lp, ra, rp))
 			break;
 	}
 	c = gen_conn_alloc(w);

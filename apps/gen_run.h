@@ -181,6 +181,12 @@ void gen_worker_set_rss(struct gen_worker *w, const uint8_t *key,
 			const uint16_t *reta, uint32_t reta_size,
 			uint16_t queue);
 
+/* Would the server's answers on this 4-tuple (host order; la 0: the
+ * worker's default address) reach the worker's queue? Always true without
+ * gen_worker_set_rss(). Cannot fail. */
+bool gen_client_rss_ours(const struct gen_worker *w, uint32_t la, uint16_t lp,
+			 uint32_t ra, uint16_t rp);
+
 /* One pass: poll the shard and the wskapi client, reap completions, open
  * connections, tick the timeline once a second. Returns true while the
  * worker has work left (a server never finishes by itself). */
