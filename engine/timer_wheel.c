@@ -89,6 +89,7 @@ timer_wheel_init(struct timer_wheel *w, uint32_t nslots, uint64_t tick_us,
 	w->position_tick = now_us / tick_us;
 	w->count = 0;
 	w->slot_visits = 0;
+	w->pos_min_us = 0;
 	return 0;
 }
 
@@ -117,9 +118,11 @@ timer_wheel_arm(struct timer_wheel *w, struct timer_entry *e,
 	 * position may be the one advance is firing from right now, and once
 	 * the position moves on that slot is not visited for a revolution. */
 	if (tick > w->position_tick ||
-	    (tick == w->position_tick && expire_us > w->now_us))
+	    (tick == w->position_tick && expire_us > w->now_us)) {
 		list_append(slot_of_tick(w, tick), &e->link);
-	else
+		if (tick == w->position_tick && expire_us < w->pos_min_us)
+			w->pos_min_us = expire_us;
+	} else
 		list_append(due_list(w), &e->link);
 }
 
@@ -229,6 +232,7 @@ collect_after_gap(struct timer_wheel *w, uint64_t now_tick)
 		l = after;
 	}
 	w->position_tick = now_tick;
+	w->pos_min_us = 0;
 }
 
 /*
@@ -256,6 +260,8 @@ fire_list(struct timer_wheel *w, struct timer_link *head, unsigned max_fires,
 		if (e->expire_us > w->now_us) {
 			list_unlink(l);
 			list_append(head, l);
+			if (e->expire_us < w->pos_min_us)
+				w->pos_min_us = e->expire_us;
 			continue;
 		}
 		if (*fired == max_fires) {
@@ -285,6 +291,8 @@ timer_wheel_advance(struct timer_wheel *w, uint64_t now_us, unsigned max_fires,
 	now_tick = now_us / w->tick_us;
 	if (w->count == 0) {
 		/* An idle wheel skips the walk: nothing could fire. */
+		if (w->position_tick != now_tick)
+			w->pos_min_us = 0;
 		w->position_tick = now_tick;
 		return 0;
 	}
@@ -299,12 +307,23 @@ timer_wheel_advance(struct timer_wheel *w, uint64_t now_us, unsigned max_fires,
 	if (swept)
 		return fired;
 	for (;;) {
-		w->slot_visits++;
-		if (!fire_list(w, slot_of_tick(w, w->position_tick), max_fires,
-			       &fired, fire, arg))
-			return fired;
-		if (w->position_tick == now_tick)
+		bool current = w->position_tick == now_tick;
+
+		/* A slot before now is all due; the current one only from
+		 * its earliest expiry on. fire_list and arm rebuild the
+		 * minimum from what stays in the slot. */
+		if (!current || w->now_us >= w->pos_min_us) {
+			w->slot_visits++;
+			w->pos_min_us = UINT64_MAX;
+			if (!fire_list(w, slot_of_tick(w, w->position_tick),
+				       max_fires, &fired, fire, arg)) {
+				w->pos_min_us = 0;
+				return fired;
+			}
+		}
+		if (current)
 			return fired;
 		w->position_tick++;
+		w->pos_min_us = 0;
 	}
 }

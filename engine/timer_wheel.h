@@ -74,6 +74,10 @@ struct timer_wheel {
 	uint64_t position_tick;		/* tick being fired; no slot holds an earlier one */
 	uint64_t count;			/* armed entries */
 	uint64_t slot_visits;		/* debug: slots examined by advance, ever */
+	/* No entry of the position's slot expires before this (0: not
+	 * known). Polls come far more often than ticks: within one tick,
+	 * advance walks that slot again only once something in it is due. */
+	uint64_t pos_min_us;
 };
 
 /*

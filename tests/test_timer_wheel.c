@@ -632,6 +632,47 @@ START_TEST(test_timer_huge_gap_visits_at_most_one_revolution_of_slots)
 END_TEST
 
 /*
+ * Polls come far more often than ticks. Within one tick the position's
+ * slot is walked again only once one of its entries is due: a busy slot
+ * costs nothing per poll until then, and still fires on time.
+ */
+START_TEST(test_timer_polls_within_a_tick_walk_the_slot_only_when_due)
+{
+	struct timer_wheel w;
+	struct timer_node nodes[3];
+	struct recorder r;
+	uint64_t visits;
+
+	ck_assert_int_eq(timer_wheel_init(&w, 64, 1000, 5000), 0);
+	nodes_init(nodes, 3);
+	recorder_init(&r, &w, nodes);
+	/* All three in the tick of 5000..5999. */
+	timer_wheel_arm(&w, &nodes[0].timer, 5900);
+	timer_wheel_arm(&w, &nodes[1].timer, 5500);
+	ck_assert_uint_eq(timer_wheel_advance(&w, 5001, UINT_MAX, record_fire, &r), 0);
+	visits = w.slot_visits;
+	for (uint64_t t = 5002; t < 5200; t++)
+		ck_assert_uint_eq(timer_wheel_advance(&w, t, UINT_MAX, record_fire, &r), 0);
+	ck_assert_uint_eq(w.slot_visits, visits);
+	/* An entry armed earlier than the rest lowers the bar. */
+	timer_wheel_arm(&w, &nodes[2].timer, 5300);
+	ck_assert_uint_eq(timer_wheel_advance(&w, 5299, UINT_MAX, record_fire, &r), 0);
+	ck_assert_uint_eq(timer_wheel_advance(&w, 5300, UINT_MAX, record_fire, &r), 1);
+	ck_assert_uint_eq(r.ids[0], 2);
+	visits = w.slot_visits;
+	ck_assert_uint_eq(timer_wheel_advance(&w, 5499, UINT_MAX, record_fire, &r), 0);
+	ck_assert_uint_eq(w.slot_visits, visits);
+	ck_assert_uint_eq(timer_wheel_advance(&w, 5500, UINT_MAX, record_fire, &r), 1);
+	ck_assert_uint_eq(r.ids[1], 1);
+	/* A cancelled entry leaves the bar low: one harmless walk. */
+	timer_wheel_cancel(&w, &nodes[0].timer);
+	ck_assert_uint_eq(timer_wheel_advance(&w, 5950, UINT_MAX, record_fire, &r), 0);
+	ck_assert_uint_eq(timer_wheel_count(&w), 0);
+	timer_wheel_free(&w);
+}
+END_TEST
+
+/*
  * Randomized against a reference model: an array of what should be armed,
  * scanned in full at every step.
  *
@@ -891,6 +932,7 @@ timer_wheel_suite(void)
 	tcase_add_test(tc, test_timer_long_idle_jump_fires_everything_due_in_order);
 	tcase_add_test(tc, test_timer_huge_gap_visits_at_most_one_revolution_of_slots);
 	tcase_add_test(tc, test_timer_random_operations_match_reference_model);
+	tcase_add_test(tc, test_timer_polls_within_a_tick_walk_the_slot_only_when_due);
 	suite_add_tcase(s, tc);
 	return s;
 }
