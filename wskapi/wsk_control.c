@@ -13,49 +13,24 @@
 #include "wsk.h"
 #include "wsk_internal.h"
 
-/* The client dispatch's callback for one event bit, NULL if absent. */
-static const void *
-event_callback(const struct wsk_sock *so, uint32_t event)
+/* Whether the client's dispatch has a callback for one event bit. */
+static bool
+has_callback(const struct wsk_sock *so, uint32_t event)
 {
-	if (so->client_dispatch == NULL)
-		return NULL;
-	if (so->category == WSK_FLAG_LISTEN_SOCKET) {
-		const WSK_CLIENT_LISTEN_DISPATCH *d = so->client_dispatch;
+	struct wsk_callbacks cb = wsk_callbacks(so);
 
-		return event == WSK_EVENT_ACCEPT ? (const void *)d->accept_event
-						 : NULL;
+	switch (event) {
+	case WSK_EVENT_ACCEPT:
+		return cb.accept != NULL;
+	case WSK_EVENT_RECEIVE:
+		return cb.receive != NULL;
+	case WSK_EVENT_DISCONNECT:
+		return cb.disconnect != NULL;
+	case WSK_EVENT_SEND_BACKLOG:
+		return cb.send_backlog != NULL;
+	default:
+		return false;
 	}
-	if (so->category == WSK_FLAG_CONNECTION_SOCKET) {
-		const WSK_CLIENT_CONNECTION_DISPATCH *d = so->client_dispatch;
-
-		switch (event) {
-		case WSK_EVENT_RECEIVE:
-			return (const void *)d->receive_event;
-		case WSK_EVENT_DISCONNECT:
-			return (const void *)d->disconnect_event;
-		case WSK_EVENT_SEND_BACKLOG:
-			return (const void *)d->send_backlog_event;
-		default:
-			return NULL;
-		}
-	}
-	if (so->category == WSK_FLAG_STREAM_SOCKET) {
-		const WSK_CLIENT_STREAM_DISPATCH *d = so->client_dispatch;
-
-		switch (event) {
-		case WSK_EVENT_ACCEPT:
-			return (const void *)d->accept_event;
-		case WSK_EVENT_RECEIVE:
-			return (const void *)d->receive_event;
-		case WSK_EVENT_DISCONNECT:
-			return (const void *)d->disconnect_event;
-		case WSK_EVENT_SEND_BACKLOG:
-			return (const void *)d->send_backlog_event;
-		default:
-			return NULL;
-		}
-	}
-	return NULL;
 }
 
 #define EVENTS_KNOWN	(WSK_EVENT_SEND_BACKLOG | WSK_EVENT_RECEIVE |	\
@@ -76,7 +51,7 @@ event_mask_check(const struct wsk_sock *so, uint32_t mask)
 		uint32_t ev = rest & -rest;
 
 		if ((mask & WSK_EVENT_DISABLE) == 0 &&
-		    event_callback(so, ev) == NULL)
+		    !has_callback(so, ev))
 			return STATUS_INVALID_PARAMETER;
 		if (ev == WSK_EVENT_ACCEPT &&
 		    !(CAT_BIT(so->category) & CATS_LISTEN))
