@@ -54,6 +54,12 @@ void poll_both(unsigned n);
 void teardown_common(void);
 /* One counter of an engine, by name (the test fails on an unknown name). */
 uint64_t pair_stat(struct engine *e, const char *name);
+/* The server engine listens on SERVER_PORT in tl (backlog 16); tl's
+ * counters and tsrv are cleared for the connection it will accept. */
+void server_listen(void);
+/* Abort and release tsrv's connection if there is one (tsrv.c NULL
+ * then), and close tl's listener. */
+void server_close(void);
 /* tcli -> listener on SERVER_PORT -> tsrv, both ESTABLISHED. */
 void open_pair(void);
 /* The same with the client's connection options (NULL: defaults). */
