@@ -93,6 +93,21 @@ setup_pair(void)
 }
 
 void
+setup_single(void)
+{
+	test_eal_init();
+	tcp_conf_init(&conf);
+	conf.seed = 7;
+	fake_port_init(&fps);
+	srv = test_engine_create("tcp1", &fps, SERVER_IP "/24", NULL, 0x02, NULL);
+	ck_assert_ptr_nonnull(srv);
+	ss = srv->shards[0];
+	cli = NULL;
+	cs = NULL;
+	enable_tcp(srv);
+}
+
+void
 advance(uint64_t us)
 {
 	if (cli != NULL)

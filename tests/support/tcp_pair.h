@@ -45,6 +45,9 @@ rte_be32_t ip(const char *s);
 void enable_tcp(struct engine *e);
 /* The checked fixture's set-up: both engines, TCP on, seed 42. */
 void setup_pair(void);
+/* The server engine alone (seed 7, TCP on, cli and cs NULL): the test
+ * plays the peer (peer_frames.h). */
+void setup_single(void);
 /* Advance both clocks by 'us' and poll each engine once. */
 void advance(uint64_t us);
 /* n passes of 1 ms. */
