@@ -77,6 +77,28 @@ events_kick(struct wsk_sock *so, uint32_t enabled)
 		wsk_recv_serve(so);
 }
 
+/* The end of every get (the options are 4-byte values): v to out_buf,
+ * its size to *out_size_returned (if not NULL), and with a request a
+ * completion carrying that size. STATUS_SUCCESS, or (nothing written,
+ * nothing posted) STATUS_INVALID_PARAMETER when out_buf has no room and
+ * STATUS_INSUFFICIENT_RESOURCES when req's ring is full. */
+static NTSTATUS
+option_get_done(uint32_t v, size_t out_size, void *out_buf,
+		size_t *out_size_returned, const struct wsk_request *req)
+{
+	if (out_buf == NULL || out_size < sizeof(v))
+		return STATUS_INVALID_PARAMETER;
+	if (req != NULL && !wsk_cq_reserve(req->cq))
+		return STATUS_INSUFFICIENT_RESOURCES;
+	memcpy(out_buf, &v, sizeof(v));
+	if (out_size_returned != NULL)
+		*out_size_returned = sizeof(v);
+	if (req != NULL)
+		wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS,
+			    sizeof(v), 0);
+	return STATUS_SUCCESS;
+}
+
 void
 wsk_keepalive_apply(struct wsk_sock *so, struct tcp_conn_opts *o)
 {
@@ -123,18 +145,8 @@ keepalive_option(struct wsk_sock *so, enum wsk_control_socket_type type,
 		return req == NULL ? STATUS_SUCCESS
 				   : complete_now(req, STATUS_SUCCESS, 0);
 	}
-	if (out_buf == NULL || out_size < sizeof(v))
-		return STATUS_INVALID_PARAMETER;
-	if (req != NULL && !wsk_cq_reserve(req->cq))
-		return STATUS_INSUFFICIENT_RESOURCES;
-	v = field != NULL ? *field : so->keepalive;
-	memcpy(out_buf, &v, sizeof(v));
-	if (out_size_returned != NULL)
-		*out_size_returned = sizeof(v);
-	if (req != NULL)
-		wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS,
-			    sizeof(v), 0);
-	return STATUS_SUCCESS;
+	return option_get_done(field != NULL ? *field : so->keepalive,
+			       out_size, out_buf, out_size_returned, req);
 }
 
 /* SO_SNDBUF, SO_RCVBUF and TCP_MAXSEG (wsk.h). */
@@ -185,20 +197,9 @@ size_option(struct wsk_sock *so, enum wsk_control_socket_type type,
 {
 	uint32_t v;
 
-	if (type == WskGetOption) {
-		if (out_buf == NULL || out_size < sizeof(v))
-			return STATUS_INVALID_PARAMETER;
-		if (req != NULL && !wsk_cq_reserve(req->cq))
-			return STATUS_INSUFFICIENT_RESOURCES;
-		v = size_value(so, which);
-		memcpy(out_buf, &v, sizeof(v));
-		if (out_size_returned != NULL)
-			*out_size_returned = sizeof(v);
-		if (req != NULL)
-			wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS,
-				    sizeof(v), 0);
-		return STATUS_SUCCESS;
-	}
+	if (type == WskGetOption)
+		return option_get_done(size_value(so, which), out_size,
+				       out_buf, out_size_returned, req);
 	if (in_buf == NULL || in_size < sizeof(v))
 		return STATUS_INVALID_PARAMETER;
 	memcpy(&v, in_buf, sizeof(v));
@@ -333,16 +334,6 @@ wsk_call_control_socket(WSK_SOCKET *s, enum wsk_control_socket_type type,
 		return req == NULL ? STATUS_SUCCESS
 				   : complete_now(req, STATUS_SUCCESS, 0);
 	}
-	if (out_buf == NULL || out_size < sizeof(v))
-		return STATUS_INVALID_PARAMETER;
-	if (req != NULL && !wsk_cq_reserve(req->cq))
-		return STATUS_INSUFFICIENT_RESOURCES;
-	v = *opt;
-	memcpy(out_buf, &v, sizeof(v));
-	if (out_size_returned != NULL)
-		*out_size_returned = sizeof(v);
-	if (req != NULL)
-		wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS,
-			    sizeof(v), 0);
-	return STATUS_SUCCESS;
+	return option_get_done(*opt, out_size, out_buf, out_size_returned,
+			       req);
 }
