@@ -88,6 +88,19 @@ get_u32(WSK_SOCKET *so, uint32_t level, uint32_t code)
 	return v;
 }
 
+/* SO_SNDBUF, SO_RCVBUF and TCP_MAXSEG, in that order; each must be
+ * taken. */
+static void
+set_sizes(WSK_SOCKET *so, uint32_t sndbuf, uint32_t rcvbuf, uint32_t maxseg)
+{
+	ck_assert_int_eq(set_u32(so, WSK_SOL_SOCKET, WSK_SO_SNDBUF, sndbuf),
+			 STATUS_SUCCESS);
+	ck_assert_int_eq(set_u32(so, WSK_SOL_SOCKET, WSK_SO_RCVBUF, rcvbuf),
+			 STATUS_SUCCESS);
+	ck_assert_int_eq(set_u32(so, WSK_IPPROTO_TCP, WSK_TCP_MAXSEG, maxseg),
+			 STATUS_SUCCESS);
+}
+
 #define SNDBUF(so)	get_u32((so), WSK_SOL_SOCKET, WSK_SO_SNDBUF)
 #define RCVBUF(so)	get_u32((so), WSK_SOL_SOCKET, WSK_SO_RCVBUF)
 #define MAXSEG(so)	get_u32((so), WSK_IPPROTO_TCP, WSK_TCP_MAXSEG)
@@ -471,12 +484,7 @@ START_TEST(test_sockopt_set_before_connect_reaches_the_connection_and_wire)
 	WSK_BUF b;
 	uint32_t got = 0, v = 600, flight;
 
-	ck_assert_int_eq(set_u32(so, WSK_SOL_SOCKET, WSK_SO_SNDBUF, 8192),
-			 STATUS_SUCCESS);
-	ck_assert_int_eq(set_u32(so, WSK_SOL_SOCKET, WSK_SO_RCVBUF, 4096),
-			 STATUS_SUCCESS);
-	ck_assert_int_eq(set_u32(so, WSK_IPPROTO_TCP, WSK_TCP_MAXSEG, 500),
-			 STATUS_SUCCESS);
+	set_sizes(so, 8192, 4096, 500);
 	ck_assert_int_eq(start_connect(so, SERVER_PORT, NULL), STATUS_PENDING);
 	/* Connecting: the SYN advertised the clamp; too late to change. */
 	ck_assert_uint_eq(MAXSEG(so), 500);
@@ -706,12 +714,7 @@ START_TEST(test_sockopt_listening_socket_gives_accepted_connections_its_values)
 	unsigned from;
 
 	ls = bound_sock(WSK_FLAG_STREAM_SOCKET, 7000, false);
-	ck_assert_int_eq(set_u32(ls, WSK_SOL_SOCKET, WSK_SO_SNDBUF, 8192),
-			 STATUS_SUCCESS);
-	ck_assert_int_eq(set_u32(ls, WSK_SOL_SOCKET, WSK_SO_RCVBUF, 4096),
-			 STATUS_SUCCESS);
-	ck_assert_int_eq(set_u32(ls, WSK_IPPROTO_TCP, WSK_TCP_MAXSEG, 600),
-			 STATUS_SUCCESS);
+	set_sizes(ls, 8192, 4096, 600);
 	ck_assert_int_eq(ls->stream->listen(ls, &r), STATUS_SUCCESS);
 	ck_assert_int_eq(reap_one().status, STATUS_SUCCESS);
 	a[0] = accept_from(ls, WSK_FLAG_STREAM_SOCKET, 7000, &t[0]);

@@ -4,8 +4,9 @@
  * tcp_pair.h set-ups: upcalls that read every byte as it arrives and note
  * the state a connection was accepted and first read in, the server's
  * accepted connections in order (accepted inside accept_ready, as an
- * application answering the SYN's data would), TCP segments parsed with
- * their options, and the pattern data to send and check.
+ * application answering the SYN's data would: tcp_pair's upcalls only
+ * count, and the test accepts later), TCP segments parsed with their
+ * options, and the pattern data to send and check.
  */
 #ifndef WSKDP_TFO_CONNS_H
 #define WSKDP_TFO_CONNS_H
