@@ -33,7 +33,9 @@ setup(void)
 
 /* --- the handcrafted peer ----------------------------------------------------- */
 
-/* The next TCP segment the engine sent (ARP skipped); false if none. */
+/* The next TCP segment the engine sent (ARP skipped); false if none.
+ * Unlike test_tcp.c's pop_seg(), it flushes the shard's transmit buffer
+ * first and keeps the payload's first bytes (struct wire_seg). */
 static bool
 pop_seg(struct wire_seg *w)
 {

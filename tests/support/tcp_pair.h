@@ -50,7 +50,7 @@ void setup_pair(void);
 void setup_single(void);
 /* Advance both clocks by 'us' and poll each engine once. */
 void advance(uint64_t us);
-/* n passes of 1 ms. */
+/* n passes at the same instant (advance(0)): the clocks do not move. */
 void poll_both(unsigned n);
 /* Wait out TIME_WAIT, then fail the test on any connection or mbuf left
  * (cli may be NULL for single-engine suites). */
