@@ -158,6 +158,18 @@ recv_check(struct tcp_conn *c, uint32_t *got, uint8_t salt)
 
 /* --- MSS clamp ----------------------------------------------------------- */
 
+/* 'total' bytes from tcli to tsrv (salt), then back (salt + 1): full-sized
+ * segments both ways are the clamp 'mss' (less the timestamps), so the
+ * clamp is what binds them. */
+static void
+transfer_both_ways_clamped(uint32_t total, uint8_t salt, uint16_t mss)
+{
+	transfer(tcli.c, tsrv.c, total, salt, 20000);
+	transfer(tsrv.c, tcli.c, total, (uint8_t)(salt + 1), 20000);
+	ck_assert_uint_eq(max_payload(false, 0, mss), mss - TS_BYTES);
+	ck_assert_uint_eq(max_payload(true, 0, mss), mss - TS_BYTES);
+}
+
 /* Linux's user_mss: the SYN advertises the clamp, so the peer's segments
  * are no larger, and ours are no larger than the clamp either (less the
  * timestamp option every segment carries). */
@@ -171,11 +183,7 @@ START_TEST(test_mss_clamp_is_advertised_and_bounds_segments_both_ways)
 			       0)->mss, PORT_MSS);
 	ck_assert_uint_eq(tcp_maxseg(tcli.c), 500 - TS_BYTES);
 	ck_assert_uint_eq(tcp_maxseg(tsrv.c), 500 - TS_BYTES);
-	transfer(tcli.c, tsrv.c, 100000, 1, 20000);
-	transfer(tsrv.c, tcli.c, 100000, 2, 20000);
-	/* Full-sized segments are the clamp's size: it is what binds. */
-	ck_assert_uint_eq(max_payload(false, 0, 500), 500 - TS_BYTES);
-	ck_assert_uint_eq(max_payload(true, 0, 500), 500 - TS_BYTES);
+	transfer_both_ways_clamped(100000, 1, 500);
 	close_pair();
 }
 END_TEST
@@ -421,11 +429,8 @@ END_TEST
 
 START_TEST(test_listener_conn_opts_reach_the_connections_it_makes)
 {
-	memset(&tl, 0, sizeof(tl));
 	memset(&tcli, 0, sizeof(tcli));
-	memset(&tsrv, 0, sizeof(tsrv));
-	ck_assert_int_eq(tcp_listen(ss, 0, htons(SERVER_PORT), 16, &tl,
-				    &tl.l), 0);
+	server_listen();
 	ck_assert_int_eq(tcp_listener_set_conn_opts(tl.l, 8192, 4096, 600), 0);
 	/* Out of range: refused, nothing changed. */
 	ck_assert_int_eq(tcp_listener_set_conn_opts(tl.l, TCP_BUF_MIN - 1, 0,
@@ -445,10 +450,7 @@ START_TEST(test_listener_conn_opts_reach_the_connections_it_makes)
 	ck_assert_uint_eq(tcp_rcv_buf(tsrv.c), 4096);
 	ck_assert_uint_eq(tcp_maxseg(tsrv.c), 600 - TS_BYTES);
 	ck_assert_uint_eq(tcp_maxseg(tcli.c), 600 - TS_BYTES);
-	transfer(tcli.c, tsrv.c, 60000, 6, 20000);
-	transfer(tsrv.c, tcli.c, 60000, 7, 20000);
-	ck_assert_uint_eq(max_payload(false, 0, 600), 600 - TS_BYTES);
-	ck_assert_uint_eq(max_payload(true, 0, 600), 600 - TS_BYTES);
+	transfer_both_ways_clamped(60000, 6, 600);
 	for (unsigned i = 0; i < wl.n; i++)
 		if (wl.f[i].from_b && !(wl.f[i].flags & RTE_TCP_SYN_FLAG))
 			ck_assert_uint_le((uint32_t)wl.f[i].win << WSCALE,

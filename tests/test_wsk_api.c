@@ -1,11 +1,13 @@
 /*
  * wskapi against the WskConnectEx page, line by line, plus conformance.
  *
- * A wskapi client on engine "wskc" (10.0.0.1) talks to engine "wsks"
- * (10.0.0.2), wired back to back on fake ports and the virtual clock. The
- * server side uses the TCP engine directly (tcp_listen on port 8080) and
- * keeps what it receives. Every teardown closes everything, waits out
- * TIME_WAIT and proves no connection and no mbuf was left behind.
+ * A wskapi client (wsk_ring.h) on the client engine (10.0.0.1) of the
+ * two-engine fixture (tcp_pair.h) talks to the server engine (10.0.0.2),
+ * on fake ports and the virtual clock. The server side uses the TCP
+ * engine directly (tcp_listen on port 8080) and keeps what it receives.
+ * The suite never calls wsk_client_poll(). Every teardown closes
+ * everything, waits out TIME_WAIT and proves no connection and no mbuf
+ * was left behind.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,21 +15,14 @@
 #include <check.h>
 
 #include "engine.h"
-#include "fake_port.h"
 #include "tcp.h"
+#include "tcp_pair.h"
 #include "test_eal.h"
 #include "wsk.h"
+#include "wsk_ring.h"
 
-#define CLIENT_IP "10.0.0.1"
-#define SERVER_IP "10.0.0.2"
-#define SERVER_PORT 8080
 #define CLOSED_PORT 9	/* nobody listens: the server engine answers RST */
 
-static struct fake_port fpc, fps;
-static struct engine *cli, *srv;
-static struct shard *cs, *ss;
-static struct wsk_client *wc;
-static struct wsk_cq *cq;
 static struct tcp_listener *srv_listener;
 
 /* The server side: accepted connections and the bytes they received. */
@@ -69,113 +64,40 @@ static const struct tcp_upcalls srv_upcalls = {
 static void
 setup(void)
 {
-	struct tcp_conf conf;
-
-	test_eal_init();
-	tcp_conf_init(&conf);
-	conf.seed = 42;
-	fake_port_init(&fpc);
-	fake_port_init(&fps);
-	fake_port_link(&fpc, &fps);
-	cli = test_engine_create("wskc", &fpc, CLIENT_IP "/24", NULL, 0x01, NULL);
-	srv = test_engine_create("wsks", &fps, SERVER_IP "/24", NULL, 0x02, NULL);
-	ck_assert_ptr_nonnull(cli);
-	ck_assert_ptr_nonnull(srv);
-	cs = cli->shards[0];
-	ss = srv->shards[0];
-	ck_assert_int_eq(tcp_engine_enable(cli, &conf), 0);
-	ck_assert_int_eq(tcp_engine_enable(srv, &conf), 0);
+	setup_pair();
 	tcp_set_upcalls(ss, &srv_upcalls);
 	memset(srv_conns, 0, sizeof(srv_conns));
 	srv_nconns = 0;
 	srv_len = 0;
 	ck_assert_int_eq(tcp_listen(ss, 0, htons(SERVER_PORT), 16, NULL,
 				    &srv_listener), 0);
-	wc = wsk_client_create(cs, 16, 64);
-	ck_assert_ptr_nonnull(wc);
-	cq = wsk_cq_create("wsk_api", 64, 0, SOCKET_ID_ANY);
-	ck_assert_ptr_nonnull(cq);
+	wsk_client_start(16, 64, 64);
 }
 
+/* n passes of 1 ms (step_engines()). */
 static void
-advance(uint64_t us)
-{
-	engine_clock_advance(&cs->clock, us);
-	engine_clock_advance(&ss->clock, us);
-	test_engine_poll(cli, 1);
-	test_engine_poll(srv, 1);
-}
-
-static void
-poll_both(unsigned n)
+poll_ms(unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		advance(1000);
+		step_engines();
 }
 
 static void
 teardown(void)
 {
-	unsigned conns_c, conns_s, mbufs_c, mbufs_s;
-
-	wsk_client_destroy(wc);
-	wc = NULL;
+	wsk_client_stop();
 	for (unsigned i = 0; i < srv_nconns; i++) {
 		tcp_abort(srv_conns[i]);
 		tcp_release(srv_conns[i]);
 	}
 	tcp_listener_close(srv_listener);
-	for (int i = 0; i < 70; i++)
-		advance(1000000);
-	conns_c = tcp_shard_conns_in_use(cs);
-	conns_s = tcp_shard_conns_in_use(ss);
-	tcp_engine_disable(cli);
-	tcp_engine_disable(srv);
-	shard_tx_flush(cs);
-	shard_tx_flush(ss);
-	fake_port_drain(&fpc);
-	fake_port_drain(&fps);
-	fake_port_drain(&fpc);
-	mbufs_c = rte_mempool_in_use_count(cs->pool);
-	mbufs_s = rte_mempool_in_use_count(ss->pool);
-	engine_destroy(cli);
-	engine_destroy(srv);
-	cli = srv = NULL;
-	wsk_cq_free(cq);
-	cq = NULL;
-	ck_assert_uint_eq(conns_c, 0);
-	ck_assert_uint_eq(conns_s, 0);
-	ck_assert_uint_eq(mbufs_c, 0);
-	ck_assert_uint_eq(mbufs_s, 0);
+	teardown_common();
 }
 
 /* --- helpers ------------------------------------------------------------- */
 
-static struct wsk_request
-rq(uint64_t user_data)
-{
-	return (struct wsk_request){ .cq = cq, .user_data = user_data };
-}
-
-/* Take the one completion that must be there. */
-static struct wsk_completion
-reap_one(void)
-{
-	struct wsk_completion *e, copy;
-
-	ck_assert_uint_eq(wsk_cq_ready(cq), 1);
-	ck_assert_int_eq(wsk_cq_peek(cq, &e), 0);
-	copy = *e;
-	wsk_cq_seen(cq, e);
-	return copy;
-}
-
-static void
-expect_nothing_posted(void)
-{
-	ck_assert_uint_eq(wsk_cq_ready(cq), 0);
-}
-
+/* A socket of wc. Not wsk_pair.h's mk_sock(): this one goes through
+ * wsk_socket() itself, the call the suite is about, not wsk_socket_ex(). */
 static WSK_SOCKET *
 mk_sock(uint32_t flags)
 {
@@ -224,9 +146,7 @@ bound_conn(uint32_t flags)
 static struct wsk_completion
 wait_one(void)
 {
-	for (int i = 0; i < 200 && wsk_cq_ready(cq) == 0; i++)
-		poll_both(1);
-	return reap_one();
+	return wait_one_by(step_engines, 200);
 }
 
 /* The server takes the connection once the handshake's last ACK is
@@ -236,21 +156,12 @@ static void
 wait_server_conns(unsigned n)
 {
 	for (int i = 0; i < 20 && srv_nconns < n; i++)
-		poll_both(1);
+		poll_ms(1);
 	ck_assert_uint_eq(srv_nconns, n);
 }
 
-static void
-close_sock(WSK_SOCKET *so)
-{
-	struct wsk_request r = rq(99);
-
-	ck_assert_int_eq(so->basic->close_socket(so, &r), STATUS_SUCCESS);
-	ck_assert_uint_eq(reap_one().user_data, 99);
-}
-
 static uint8_t
-pattern(size_t i)
+byte_at(size_t i)
 {
 	return (uint8_t)((i * 2654435761u) >> 13);
 }
@@ -307,7 +218,7 @@ START_TEST(test_connect_ex_flags_nonzero_returns_invalid_parameter_and_posts_not
 	ck_assert_int_eq(so->connection->connect_ex(so,
 			 (struct sockaddr *)&server_addr, NULL, 0x80000000u, &r),
 			 STATUS_INVALID_PARAMETER);
-	poll_both(20);
+	poll_ms(20);
 	expect_nothing_posted();
 	ck_assert_uint_eq(srv_nconns, 0);
 	close_sock(so);
@@ -329,7 +240,7 @@ START_TEST(test_connect_ex_buffer_over_65535_returns_buffer_overflow)
 					&b, 0, &r);
 	ck_assert_int_eq(st, STATUS_BUFFER_OVERFLOW);
 	ck_assert(!NT_SUCCESS(st) && !NT_ERROR(st));
-	poll_both(20);
+	poll_ms(20);
 	expect_nothing_posted();
 	ck_assert_uint_eq(srv_nconns, 0);
 	close_sock(so);
@@ -347,7 +258,7 @@ START_TEST(test_connect_ex_buffer_of_exactly_65535_is_sent_in_full)
 	struct wsk_completion e;
 
 	for (size_t i = 0; i < sizeof(data); i++)
-		data[i] = pattern(i);
+		data[i] = byte_at(i);
 	ck_assert_int_eq(so->connection->connect_ex(so,
 			 (struct sockaddr *)&server_addr, &b, 0, &r),
 			 STATUS_PENDING);
@@ -373,7 +284,7 @@ START_TEST(test_connect_ex_on_unbound_socket_fails_without_completion)
 			 NULL, 0, &r), STATUS_INVALID_DEVICE_STATE);
 	ck_assert_int_eq(st->stream->connect_ex(st, (struct sockaddr *)&a,
 			 NULL, 0, &r), STATUS_INVALID_DEVICE_STATE);
-	poll_both(20);
+	poll_ms(20);
 	expect_nothing_posted();
 	ck_assert_uint_eq(srv_nconns, 0);
 	close_sock(so);
@@ -395,9 +306,9 @@ START_TEST(test_connect_ex_with_buffer_completes_with_bytes_sent)
 	uint8_t want[7000];
 
 	for (size_t i = 0; i < sizeof(d1); i++)
-		d1[i] = pattern(i);
+		d1[i] = byte_at(i);
 	for (size_t i = 0; i < sizeof(d2); i++)
-		d2[i] = pattern(i + sizeof(d1));
+		d2[i] = byte_at(i + sizeof(d1));
 	memcpy(want, d1 + 100, 2900);
 	memcpy(want + 2900, d2, 4100);
 	ck_assert_int_eq(so->stream->connect_ex(so,
@@ -538,7 +449,7 @@ START_TEST(test_caller_may_reuse_buffer_after_completion)
 	uint8_t want[sizeof(data)];
 
 	for (size_t i = 0; i < sizeof(data); i++)
-		data[i] = want[i] = pattern(i);
+		data[i] = want[i] = byte_at(i);
 	ck_assert_int_eq(so->connection->connect_ex(so,
 			 (struct sockaddr *)&server_addr, &b, 0, &r),
 			 STATUS_PENDING);
@@ -607,8 +518,7 @@ END_TEST
 static uint64_t
 keepalive_probes_sent(void)
 {
-	return engine_stat(cli, (enum shard_stat)
-			   shard_stat_index("tcp_keepalive_probes"));
+	return pair_stat(cli, "tcp_keepalive_probes");
 }
 
 static void
@@ -715,7 +625,7 @@ START_TEST(test_connect_ex_on_wrong_category_returns_invalid_device_state)
 	ck_assert_int_eq(conn->connection->bind(basic,
 			 (struct sockaddr *)&any, 0, &r),
 			 STATUS_INVALID_DEVICE_STATE);
-	poll_both(10);
+	poll_ms(10);
 	expect_nothing_posted();
 	ck_assert_uint_eq(srv_nconns, 0);
 	close_sock(conn);
@@ -746,7 +656,7 @@ START_TEST(test_connect_ex_null_arguments_return_invalid_parameter)
 			 &nullmdl, 0, &r), STATUS_INVALID_PARAMETER);
 	ck_assert_int_eq(d->connect_ex(so, (struct sockaddr *)&server_addr,
 			 &shortchain, 0, &r), STATUS_INVALID_PARAMETER);
-	poll_both(10);
+	poll_ms(10);
 	expect_nothing_posted();
 	ck_assert_uint_eq(srv_nconns, 0);
 	close_sock(so);
@@ -786,7 +696,7 @@ START_TEST(test_connect_ex_with_full_ring_returns_insufficient_resources)
 	ck_assert_int_eq(so->connection->connect_ex(so,
 			 (struct sockaddr *)&server_addr, NULL, 0, &t),
 			 STATUS_INSUFFICIENT_RESOURCES);
-	poll_both(10);
+	poll_ms(10);
 	ck_assert_uint_eq(wsk_cq_ready(tiny), 1);
 	ck_assert_uint_eq(srv_nconns, 0);
 	close_sock(so);
@@ -922,7 +832,7 @@ START_TEST(test_close_cancels_pending_connect_before_its_own_completion)
 	ck_assert_uint_eq(e[1]->user_data, 8);
 	ck_assert_int_eq(e[1]->status, STATUS_SUCCESS);
 	wsk_cq_advance(cq, 2);
-	poll_both(20);
+	poll_ms(20);
 	expect_nothing_posted();
 }
 END_TEST
@@ -974,14 +884,14 @@ START_TEST(test_send_and_receive_on_connected_socket)
 	struct wsk_completion *e[2], c;
 
 	for (size_t i = 0; i < sizeof(out); i++)
-		out[i] = pattern(i);
+		out[i] = byte_at(i);
 	ck_assert_int_eq(so->connection->send(so, &bo, 0, &s1), STATUS_PENDING);
 	ck_assert_int_eq(so->connection->send(so, &bo, WSK_FLAG_NODELAY, &s2),
 			 STATUS_PENDING);
 	ck_assert_int_eq(so->connection->send(so, &bo, 0x100, &s2),
 			 STATUS_NOT_SUPPORTED);
 	for (int i = 0; i < 200 && wsk_cq_ready(cq) < 2; i++)
-		poll_both(1);
+		poll_ms(1);
 	ck_assert_uint_eq(wsk_cq_peek_batch(cq, e, 2), 2);
 	ck_assert_uint_eq(e[0]->user_data, 11);
 	ck_assert_uint_eq(e[0]->information, sizeof(out));
@@ -999,7 +909,7 @@ START_TEST(test_send_and_receive_on_connected_socket)
 	ck_assert_uint_eq(c.information, 5);
 	ck_assert(memcmp(in, "hello", 5) == 0);
 	ck_assert_int_eq(tcp_shutdown(srv_conns[0]), 0);
-	poll_both(5);
+	poll_ms(5);
 	ck_assert_int_eq(so->connection->receive(so, &bi, 0, &rv),
 			 STATUS_SUCCESS);
 	c = reap_one();

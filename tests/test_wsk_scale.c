@@ -6,10 +6,11 @@
  * rules the old scan of every socket had (a fixed-seed random walk
  * compared against that scan as the reference model).
  *
- * Two wskapi clients over fake ports on the virtual clock, as in
- * test_wsk_api2.c: "wsc" (10.0.0.1, client wc, room for 10,050 sockets)
- * and "wss" (10.0.0.2, client ws). The teardown waits out TIME_WAIT and
- * checks that no connection and no mbuf was left behind.
+ * Two wskapi clients on the virtual clock (the wsk_pair.h fixture, sized
+ * here): wc on the client engine (10.0.0.1) with room for 10,050
+ * sockets, ws on the server engine (10.0.0.2) with room for two. The
+ * teardown waits out TIME_WAIT and checks that no connection and no mbuf
+ * was left behind.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,177 +18,42 @@
 #include <check.h>
 
 #include "engine.h"
-#include "fake_port.h"
 #include "tcp.h"
 #include "test_eal.h"
 #include "wsk.h"
+#include "wsk_pair.h"
 
-#define CLIENT_IP	"10.0.0.1"
-#define SERVER_IP	"10.0.0.2"
-#define SERVER_PORT	8080
 #define IDLE_SOCKETS	10000u
 #define CLIENT_SOCKETS	(IDLE_SOCKETS + 50u)
 
-static struct fake_port fpc, fps;
-static struct engine *cli, *srv;
-static struct shard *cs, *ss;
-static struct wsk_client *wc, *ws;
-static struct wsk_cq *cq;
-static struct sockaddr_in server_addr, client_addr;
+static struct sockaddr_in client_addr;
 
 static void
 setup(void)
 {
-	struct tcp_conf conf;
-
-	test_eal_init();
-	tcp_conf_init(&conf);
-	conf.seed = 42;
-	fake_port_init(&fpc);
-	fake_port_init(&fps);
-	fake_port_link(&fpc, &fps);
-	cli = test_engine_create("scc", &fpc, CLIENT_IP "/24", NULL, 0x01, NULL);
-	srv = test_engine_create("scs", &fps, SERVER_IP "/24", NULL, 0x02, NULL);
-	ck_assert_ptr_nonnull(cli);
-	ck_assert_ptr_nonnull(srv);
-	cs = cli->shards[0];
-	ss = srv->shards[0];
-	ck_assert_int_eq(tcp_engine_enable(cli, &conf), 0);
-	ck_assert_int_eq(tcp_engine_enable(srv, &conf), 0);
-	wc = wsk_client_create(cs, CLIENT_SOCKETS, 256);
-	ws = wsk_client_create(ss, 2, 64);
-	ck_assert_ptr_nonnull(wc);
-	ck_assert_ptr_nonnull(ws);
-	cq = wsk_cq_create("wsk_scale", 256, 0, SOCKET_ID_ANY);
-	ck_assert_ptr_nonnull(cq);
-	memset(&server_addr, 0, sizeof(server_addr));
-	server_addr.sin_family = AF_INET;
-	server_addr.sin_port = htons(SERVER_PORT);
-	server_addr.sin_addr.s_addr = inet_addr(SERVER_IP);
+	wsk_pair_setup_sized(CLIENT_SOCKETS, 256, 2, 64, 256);
 	memset(&client_addr, 0, sizeof(client_addr));
 	client_addr.sin_family = AF_INET;
 	client_addr.sin_addr.s_addr = inet_addr(CLIENT_IP);
 }
 
-static void
-teardown(void)
-{
-	unsigned conns_c, conns_s, mbufs_c, mbufs_s;
-
-	wsk_client_destroy(wc);
-	wsk_client_destroy(ws);
-	wc = ws = NULL;
-	for (int i = 0; i < 70; i++) {
-		engine_clock_advance(&cs->clock, 1000000);
-		engine_clock_advance(&ss->clock, 1000000);
-		test_engine_poll(cli, 1);
-		test_engine_poll(srv, 1);
-	}
-	conns_c = tcp_shard_conns_in_use(cs);
-	conns_s = tcp_shard_conns_in_use(ss);
-	tcp_engine_disable(cli);
-	tcp_engine_disable(srv);
-	shard_tx_flush(cs);
-	shard_tx_flush(ss);
-	fake_port_drain(&fpc);
-	fake_port_drain(&fps);
-	fake_port_drain(&fpc);
-	mbufs_c = rte_mempool_in_use_count(cs->pool);
-	mbufs_s = rte_mempool_in_use_count(ss->pool);
-	engine_destroy(cli);
-	engine_destroy(srv);
-	cli = srv = NULL;
-	wsk_cq_free(cq);
-	cq = NULL;
-	ck_assert_uint_eq(conns_c, 0);
-	ck_assert_uint_eq(conns_s, 0);
-	ck_assert_uint_eq(mbufs_c, 0);
-	ck_assert_uint_eq(mbufs_s, 0);
-}
-
 /* --- helpers ------------------------------------------------------------- */
 
-/* One pass of both engines, 1 ms apart; with_wsk_poll false leaves the
- * wskapi clients to their upcalls. */
+/* Wait for n completions with the clients polled (wait_n()), or left to
+ * their upcalls alone. */
 static void
-step(bool with_wsk_poll)
+wait_n_polled(unsigned n, bool with_wsk_poll)
 {
-	engine_clock_advance(&cs->clock, 1000);
-	engine_clock_advance(&ss->clock, 1000);
-	test_engine_poll(cli, 1);
 	if (with_wsk_poll)
-		wsk_client_poll(wc);
-	test_engine_poll(srv, 1);
-	if (with_wsk_poll)
-		wsk_client_poll(ws);
-}
-
-static struct wsk_request
-rq(uint64_t user_data)
-{
-	return (struct wsk_request){ .cq = cq, .user_data = user_data };
-}
-
-static struct wsk_completion
-reap_one(void)
-{
-	struct wsk_completion *e, copy;
-
-	ck_assert_uint_eq(wsk_cq_ready(cq), 1);
-	ck_assert_int_eq(wsk_cq_peek(cq, &e), 0);
-	copy = *e;
-	wsk_cq_seen(cq, e);
-	return copy;
-}
-
-/* Take the oldest completion. */
-static struct wsk_completion
-reap_first(void)
-{
-	struct wsk_completion *e, copy;
-
-	ck_assert_int_eq(wsk_cq_peek(cq, &e), 0);
-	copy = *e;
-	wsk_cq_seen(cq, e);
-	return copy;
-}
-
-/* Step until n completions wait (at most 300 steps). */
-static void
-wait_n(unsigned n, bool with_wsk_poll)
-{
-	for (int i = 0; i < 300 && wsk_cq_ready(cq) < n; i++)
-		step(with_wsk_poll);
-	ck_assert_uint_eq(wsk_cq_ready(cq), n);
-}
-
-static struct wsk_completion
-wait_one(bool with_wsk_poll)
-{
-	wait_n(1, with_wsk_poll);
-	return reap_one();
+		wait_n(n);
+	else
+		wait_n_by(n, step_engines, 300);
 }
 
 static WSK_SOCKET *
-mk_sock(struct wsk_client *c, uint32_t flags, const void *disp)
+mk_conn_sock(void)
 {
-	struct wsk_request r = rq(1);
-	WSK_SOCKET *so = NULL;
-
-	ck_assert_int_eq(wsk_socket_ex(c, AF_INET, SOCK_STREAM, IPPROTO_TCP,
-				       flags, NULL, disp, &so, &r),
-			 STATUS_SUCCESS);
-	reap_one();
-	return so;
-}
-
-static void
-close_sock(WSK_SOCKET *so)
-{
-	struct wsk_request r = rq(99);
-
-	ck_assert_int_eq(so->basic->close_socket(so, &r), STATUS_SUCCESS);
-	ck_assert_uint_eq(reap_one().user_data, 99);
+	return mk_sock(wc, WSK_FLAG_CONNECTION_SOCKET, NULL, NULL);
 }
 
 static void
@@ -224,11 +90,13 @@ counters(struct wsk_client *c)
 	return k;
 }
 
-/* A listen socket of ws on SERVER_PORT. */
+/* A listen socket of ws on SERVER_PORT. Not wsk_pair.h's listener(), a
+ * stream socket that listens once told to: these tests are about the
+ * listen category, which listens from its bind. */
 static WSK_SOCKET *
-listener(void)
+listen_sock(void)
 {
-	WSK_SOCKET *so = mk_sock(ws, WSK_FLAG_LISTEN_SOCKET, NULL);
+	WSK_SOCKET *so = mk_sock(ws, WSK_FLAG_LISTEN_SOCKET, NULL, NULL);
 	struct wsk_request r = rq(3);
 
 	ck_assert_int_eq(so->listen->bind(so, (struct sockaddr *)&server_addr,
@@ -237,11 +105,13 @@ listener(void)
 	return so;
 }
 
-/* A connection socket of wc bound to the client address, connecting. */
+/* A connection socket of wc bound to the client address, connecting.
+ * Not wsk_pair.h's start_connect(): that binds to the wildcard, which
+ * the bind table treats apart from the address the idle sockets hold. */
 static WSK_SOCKET *
-start_connect(uint64_t ud)
+connect_from_client_addr(uint64_t ud)
 {
-	WSK_SOCKET *so = mk_sock(wc, WSK_FLAG_CONNECTION_SOCKET, NULL);
+	WSK_SOCKET *so = mk_conn_sock();
 	struct wsk_request c = rq(ud);
 
 	ck_assert_int_eq(bind_to(so, client_addr.sin_addr.s_addr, 0),
@@ -264,8 +134,8 @@ accept_one(WSK_SOCKET *lis, uint64_t ud_accept, WSK_SOCKET **client,
 
 	ck_assert_int_eq(lis->listen->accept(lis, 0, NULL, NULL, NULL, NULL,
 					     &a), STATUS_PENDING);
-	*client = start_connect(ud_connect);
-	wait_n(2, with_wsk_poll);
+	*client = connect_from_client_addr(ud_connect);
+	wait_n_polled(2, with_wsk_poll);
 	for (int n = 0; n < 2; n++) {
 		struct wsk_completion e = reap_first();
 
@@ -298,7 +168,7 @@ START_TEST(test_poll_and_bind_cost_nothing_per_idle_socket)
 	rte_be16_t first_port = 0;
 
 	for (unsigned i = 0; i < IDLE_SOCKETS; i++) {
-		idle[i] = mk_sock(wc, WSK_FLAG_CONNECTION_SOCKET, NULL);
+		idle[i] = mk_conn_sock();
 		k0 = counters(wc);
 		ck_assert_int_eq(bind_to(idle[i], client_addr.sin_addr.s_addr, 0),
 				 STATUS_SUCCESS);
@@ -318,35 +188,35 @@ START_TEST(test_poll_and_bind_cost_nothing_per_idle_socket)
 	}
 	k0 = counters(wc);
 	ck_assert_uint_eq(k0.binds, IDLE_SOCKETS);
-	extra = mk_sock(wc, WSK_FLAG_CONNECTION_SOCKET, NULL);
+	extra = mk_conn_sock();
 	ck_assert_int_eq(bind_to(extra, 0, first_port),
 			 STATUS_SHARING_VIOLATION);
 	k1 = counters(wc);
 	ck_assert_uint_eq(k1.bind_ports_probed - k0.bind_ports_probed, 1);
 	close_sock(extra);
 
-	lis = listener();
+	lis = listen_sock();
 	k0 = counters(wc);
 	s = accept_one(lis, 10, &c, 11, true);
 	m = (struct wsk_mdl){ .va = (void *)"ping", .len = 4 };
 	b.length = 4;
 	r = rq(12);
 	ck_assert_int_eq(c->connection->send(c, &b, 0, &r), STATUS_PENDING);
-	ck_assert_uint_eq(wait_one(true).information, 4);
+	ck_assert_uint_eq(wait_one().information, 4);
 	m = (struct wsk_mdl){ .va = buf, .len = sizeof(buf) };
 	b.length = sizeof(buf);
 	r = rq(13);
 	s->connection->receive(s, &b, 0, &r);
-	ck_assert_uint_eq(wait_one(true).information, 4);
+	ck_assert_uint_eq(wait_one().information, 4);
 	ck_assert_mem_eq(buf, "ping", 4);
 	r = rq(14);
 	ck_assert_int_eq(c->connection->disconnect(c, NULL, 0, &r),
 			 STATUS_PENDING);
-	ck_assert_uint_eq(wait_one(true).user_data, 14);
+	ck_assert_uint_eq(wait_one().user_data, 14);
 	r = rq(15);
 	ck_assert_int_eq(s->connection->disconnect(s, NULL, 0, &r),
 			 STATUS_PENDING);
-	ck_assert_uint_eq(wait_one(true).user_data, 15);
+	ck_assert_uint_eq(wait_one().user_data, 15);
 	k1 = counters(wc);
 	ck_assert_uint_gt(k1.polls - k0.polls, 2);
 	ck_assert_uint_eq(k1.poll_sockets_visited, 0);
@@ -363,7 +233,7 @@ END_TEST
  * engine's upcalls: it completes without any wsk_client_poll(). */
 START_TEST(test_graceful_disconnect_completes_without_client_poll)
 {
-	WSK_SOCKET *lis = listener(), *c, *s;
+	WSK_SOCKET *lis = listen_sock(), *c, *s;
 	struct wsk_client_counters k0 = counters(wc);
 	struct wsk_request r = rq(20);
 	struct wsk_completion e;
@@ -371,7 +241,7 @@ START_TEST(test_graceful_disconnect_completes_without_client_poll)
 	s = accept_one(lis, 21, &c, 22, false);
 	ck_assert_int_eq(c->connection->disconnect(c, NULL, 0, &r),
 			 STATUS_PENDING);
-	e = wait_one(false);
+	e = wait_one_by(step_engines, 300);
 	ck_assert_uint_eq(e.user_data, 20);
 	ck_assert_int_eq(e.status, STATUS_SUCCESS);
 	ck_assert_uint_eq(counters(wc).polls, k0.polls);
@@ -387,7 +257,7 @@ END_TEST
  * that one listener. */
 START_TEST(test_listener_out_of_sockets_is_served_after_one_is_freed)
 {
-	WSK_SOCKET *lis = listener(), *c1, *c2, *s1, *s2;
+	WSK_SOCKET *lis = listen_sock(), *c1, *c2, *s1, *s2;
 	struct wsk_client_counters k0, k1;
 	struct wsk_request a = rq(33);
 	struct wsk_completion e;
@@ -395,16 +265,15 @@ START_TEST(test_listener_out_of_sockets_is_served_after_one_is_freed)
 	s1 = accept_one(lis, 30, &c1, 31, true);
 	ck_assert_int_eq(lis->listen->accept(lis, 0, NULL, NULL, NULL, NULL,
 					     &a), STATUS_PENDING);
-	c2 = start_connect(34);
-	e = wait_one(true);
+	c2 = connect_from_client_addr(34);
+	e = wait_one();
 	ck_assert_uint_eq(e.user_data, 34);	/* the handshake is done */
-	for (int i = 0; i < 20; i++)
-		step(true);
+	wsk_poll(20);
 	ck_assert_uint_eq(wsk_cq_ready(cq), 0);	/* no socket to accept into */
 	k0 = counters(ws);
 	ck_assert_uint_eq(k0.poll_sockets_visited, 0);
 	close_sock(s1);
-	step(true);
+	wsk_poll(1);
 	k1 = counters(ws);
 	ck_assert_uint_eq(k1.poll_sockets_visited - k0.poll_sockets_visited, 1);
 	e = reap_one();
@@ -412,8 +281,7 @@ START_TEST(test_listener_out_of_sockets_is_served_after_one_is_freed)
 	ck_assert_int_eq(e.status, STATUS_SUCCESS);
 	s2 = (WSK_SOCKET *)(uintptr_t)e.information;
 	ck_assert_ptr_nonnull(s2);
-	for (int i = 0; i < 5; i++)
-		step(true);
+	wsk_poll(5);
 	ck_assert_uint_eq(counters(ws).poll_sockets_visited,
 			  k1.poll_sockets_visited);
 	close_sock(s2);
@@ -482,7 +350,7 @@ START_TEST(test_bind_table_agrees_with_a_scan_of_every_socket)
 		struct model_sock *m = &ms[i];
 
 		if (m->so == NULL) {
-			m->so = mk_sock(wc, WSK_FLAG_CONNECTION_SOCKET, NULL);
+			m->so = mk_conn_sock();
 			m->reuse = prng(2);
 			m->bound = false;
 			if (m->reuse)
@@ -526,7 +394,7 @@ wsk_scale_suite(void)
 	Suite *s = suite_create("wsk_scale");
 	TCase *t = tcase_create("scale");
 
-	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_checked_fixture(t, setup, wsk_pair_teardown);
 	tcase_add_test(t, test_poll_and_bind_cost_nothing_per_idle_socket);
 	tcase_add_test(t, test_graceful_disconnect_completes_without_client_poll);
 	tcase_add_test(t, test_listener_out_of_sockets_is_served_after_one_is_freed);

@@ -24,6 +24,7 @@
 #include "test_eal.h"
 #include "wire_log.h"
 #include "wsk.h"
+#include "wsk_ring.h"
 
 #define WSCALE		7	/* tcp_conf.wscale's default */
 #define PORT_MSS	1460	/* MTU 1500 less 40 */
@@ -31,8 +32,6 @@
 #define DEF_BUF		(256u * 1024)	/* tcp_conf's buffers */
 #define CLOSED_PORT	9	/* nobody listens there */
 
-static struct wsk_client *wc;
-static struct wsk_cq *cq;
 static struct wire_log wl;
 static uint8_t out[300000];
 /* The server engine's connections to wskapi listeners. File-scope: its
@@ -45,15 +44,9 @@ setup(void)
 {
 	setup_pair();
 	wire_log_start(&wl, &fpc, &fps);
-	wc = wsk_client_create(cs, 16, 64);
-	ck_assert_ptr_nonnull(wc);
-	cq = wsk_cq_create("sockopt", 64, 0, SOCKET_ID_ANY);
-	ck_assert_ptr_nonnull(cq);
-	memset(&tl, 0, sizeof(tl));
-	memset(&tsrv, 0, sizeof(tsrv));
+	wsk_client_start(16, 64, 64);
 	memset(t, 0, sizeof(t));
-	ck_assert_int_eq(tcp_listen(ss, 0, htons(SERVER_PORT), 16, &tl,
-				    &tl.l), 0);
+	server_listen();
 	for (uint32_t i = 0; i < sizeof(out); i++)
 		out[i] = pattern(i, 21);
 }
@@ -61,53 +54,18 @@ setup(void)
 static void
 teardown(void)
 {
-	wsk_client_destroy(wc);
-	wc = NULL;
-	wsk_cq_free(cq);
-	cq = NULL;
-	if (tsrv.c != NULL) {
-		tcp_abort(tsrv.c);
-		tcp_release(tsrv.c);
-	}
-	tcp_listener_close(tl.l);
+	wsk_client_stop();
+	server_close();
 	wire_log_stop(&fpc, &fps);
 	teardown_common();
 }
 
 /* --- helpers --------------------------------------------------------------- */
 
-static struct wsk_request
-rq(uint64_t user_data)
-{
-	return (struct wsk_request){ .cq = cq, .user_data = user_data };
-}
-
-static void
-step(void)
-{
-	advance(1000);
-	wsk_client_poll(wc);
-}
-
-/* Take the one completion that must be there. */
-static struct wsk_completion
-reap_one(void)
-{
-	struct wsk_completion *e, copy;
-
-	ck_assert_uint_eq(wsk_cq_ready(cq), 1);
-	ck_assert_int_eq(wsk_cq_peek(cq, &e), 0);
-	copy = *e;
-	wsk_cq_seen(cq, e);
-	return copy;
-}
-
 static struct wsk_completion
 wait_one(void)
 {
-	for (int i = 0; i < 5000 && wsk_cq_ready(cq) == 0; i++)
-		step();
-	return reap_one();
+	return wait_one_by(step_wc, 5000);
 }
 
 static NTSTATUS
@@ -128,6 +86,19 @@ get_u32(WSK_SOCKET *so, uint32_t level, uint32_t code)
 			 STATUS_SUCCESS);
 	ck_assert_uint_eq(n, sizeof(v));
 	return v;
+}
+
+/* SO_SNDBUF, SO_RCVBUF and TCP_MAXSEG, in that order; each must be
+ * taken. */
+static void
+set_sizes(WSK_SOCKET *so, uint32_t sndbuf, uint32_t rcvbuf, uint32_t maxseg)
+{
+	ck_assert_int_eq(set_u32(so, WSK_SOL_SOCKET, WSK_SO_SNDBUF, sndbuf),
+			 STATUS_SUCCESS);
+	ck_assert_int_eq(set_u32(so, WSK_SOL_SOCKET, WSK_SO_RCVBUF, rcvbuf),
+			 STATUS_SUCCESS);
+	ck_assert_int_eq(set_u32(so, WSK_IPPROTO_TCP, WSK_TCP_MAXSEG, maxseg),
+			 STATUS_SUCCESS);
 }
 
 #define SNDBUF(so)	get_u32((so), WSK_SOL_SOCKET, WSK_SO_SNDBUF)
@@ -165,16 +136,9 @@ bound_sock(uint32_t category, uint16_t port, bool with_events)
 			 category, NULL, with_events ? &backlog_dispatch : NULL,
 			 &so, &r), STATUS_SUCCESS);
 	ck_assert_int_eq(reap_one().status, STATUS_SUCCESS);
-	if (with_events) {
-		struct wsk_event_callback_control ctl = {
-			.event_mask = WSK_EVENT_SEND_BACKLOG,
-		};
-
-		ck_assert_int_eq(so->basic->control_socket(so, WskSetOption,
-				 WSK_SO_WSK_EVENT_CALLBACK, WSK_SOL_SOCKET,
-				 sizeof(ctl), &ctl, 0, NULL, NULL, NULL),
+	if (with_events)
+		ck_assert_int_eq(enable_events(so, WSK_EVENT_SEND_BACKLOG),
 				 STATUS_SUCCESS);
-	}
 	if (category == WSK_FLAG_BASIC_SOCKET)
 		return so;
 	r = rq(2);
@@ -213,7 +177,7 @@ static void
 server_accept(void)
 {
 	for (int i = 0; i < 10 && tl.ready == 0; i++)
-		step();
+		step_wc();
 	ck_assert_uint_eq(tl.ready, 1);
 	tsrv.c = tcp_accept(tl.l);
 	ck_assert_ptr_nonnull(tsrv.c);
@@ -229,15 +193,6 @@ connected_sock(bool with_events)
 	ck_assert_int_eq(wait_one().status, STATUS_SUCCESS);
 	server_accept();
 	return so;
-}
-
-static void
-close_sock(WSK_SOCKET *so)
-{
-	struct wsk_request r = rq(99);
-
-	ck_assert_int_eq(so->basic->close_socket(so, &r), STATUS_SUCCESS);
-	ck_assert_uint_eq(reap_one().user_data, 99);
 }
 
 static NTSTATUS
@@ -264,6 +219,25 @@ recv_check(struct tcp_conn *c, uint32_t *got)
 				ck_abort_msg("byte %u differs", *got + i);
 		*got += k;
 	}
+}
+
+/* Step, the server reading (recv_check()), until it has read up to
+ * stream position 'total' and a completion waits (at most 20000 passes):
+ * that completion, the send of the last 'len' bytes, succeeded. */
+static void
+send_done(uint32_t *got, uint32_t total, uint64_t len)
+{
+	struct wsk_completion e;
+
+	for (int i = 0; i < 20000 && (*got < total || wsk_cq_ready(cq) == 0);
+	     i++) {
+		step_wc();
+		recv_check(tsrv.c, got);
+	}
+	e = reap_one();
+	ck_assert_int_eq(e.status, STATUS_SUCCESS);
+	ck_assert_uint_eq(e.information, len);
+	ck_assert_uint_eq(*got, total);
 }
 
 /* The first segment from the client (b false) or server with exactly
@@ -364,6 +338,15 @@ START_TEST(test_sockopt_gets_defaults_and_refuses_bad_values_lengths_levels)
 		{ WSK_IPPROTO_TCP, WSK_TCP_MAXSEG, TCP_MSS_MAX + 1 },
 		{ WSK_IPPROTO_TCP, WSK_TCP_MAXSEG, UINT32_MAX },
 	};
+	/* In order: the last of each option stays set. */
+	static const struct { uint32_t level, code, v; } limits[] = {
+		{ WSK_SOL_SOCKET, WSK_SO_SNDBUF, TCP_BUF_MIN },
+		{ WSK_SOL_SOCKET, WSK_SO_SNDBUF, TCP_BUF_MAX },
+		{ WSK_SOL_SOCKET, WSK_SO_RCVBUF, TCP_BUF_MIN },
+		{ WSK_SOL_SOCKET, WSK_SO_RCVBUF, TCP_BUF_MAX },
+		{ WSK_IPPROTO_TCP, WSK_TCP_MAXSEG, TCP_MSS_MIN },
+		{ WSK_IPPROTO_TCP, WSK_TCP_MAXSEG, TCP_MSS_MAX },
+	};
 	static const struct { uint32_t level, code; } opts[] = {
 		{ WSK_SOL_SOCKET, WSK_SO_SNDBUF },
 		{ WSK_SOL_SOCKET, WSK_SO_RCVBUF },
@@ -411,24 +394,12 @@ START_TEST(test_sockopt_gets_defaults_and_refuses_bad_values_lengths_levels)
 	ck_assert_uint_eq(RCVBUF(so), DEF_BUF);
 	ck_assert_uint_eq(MAXSEG(so), 1000);
 	/* The limits themselves are taken; TCP_MAXSEG 0 removes the clamp. */
-	ck_assert_int_eq(set_u32(so, WSK_SOL_SOCKET, WSK_SO_SNDBUF,
-				 TCP_BUF_MIN), STATUS_SUCCESS);
-	ck_assert_uint_eq(SNDBUF(so), TCP_BUF_MIN);
-	ck_assert_int_eq(set_u32(so, WSK_SOL_SOCKET, WSK_SO_SNDBUF,
-				 TCP_BUF_MAX), STATUS_SUCCESS);
-	ck_assert_uint_eq(SNDBUF(so), TCP_BUF_MAX);
-	ck_assert_int_eq(set_u32(so, WSK_SOL_SOCKET, WSK_SO_RCVBUF,
-				 TCP_BUF_MIN), STATUS_SUCCESS);
-	ck_assert_uint_eq(RCVBUF(so), TCP_BUF_MIN);
-	ck_assert_int_eq(set_u32(so, WSK_SOL_SOCKET, WSK_SO_RCVBUF,
-				 TCP_BUF_MAX), STATUS_SUCCESS);
-	ck_assert_uint_eq(RCVBUF(so), TCP_BUF_MAX);
-	ck_assert_int_eq(set_u32(so, WSK_IPPROTO_TCP, WSK_TCP_MAXSEG,
-				 TCP_MSS_MIN), STATUS_SUCCESS);
-	ck_assert_uint_eq(MAXSEG(so), TCP_MSS_MIN);
-	ck_assert_int_eq(set_u32(so, WSK_IPPROTO_TCP, WSK_TCP_MAXSEG,
-				 TCP_MSS_MAX), STATUS_SUCCESS);
-	ck_assert_uint_eq(MAXSEG(so), TCP_MSS_MAX);
+	for (unsigned i = 0; i < RTE_DIM(limits); i++) {
+		ck_assert_int_eq(set_u32(so, limits[i].level, limits[i].code,
+					 limits[i].v), STATUS_SUCCESS);
+		ck_assert_uint_eq(get_u32(so, limits[i].level, limits[i].code),
+				  limits[i].v);
+	}
 	ck_assert_int_eq(set_u32(so, WSK_IPPROTO_TCP, WSK_TCP_MAXSEG, 0),
 			 STATUS_SUCCESS);
 	ck_assert_uint_eq(MAXSEG(so), PORT_MSS);
@@ -509,17 +480,11 @@ START_TEST(test_sockopt_set_before_connect_reaches_the_connection_and_wire)
 	WSK_SOCKET *so = bound_sock(WSK_FLAG_CONNECTION_SOCKET, 0, false);
 	struct wsk_request r = rq(6);
 	const struct wire_frame *syn;
-	struct wsk_completion e;
 	struct wsk_mdl m;
 	WSK_BUF b;
 	uint32_t got = 0, v = 600, flight;
 
-	ck_assert_int_eq(set_u32(so, WSK_SOL_SOCKET, WSK_SO_SNDBUF, 8192),
-			 STATUS_SUCCESS);
-	ck_assert_int_eq(set_u32(so, WSK_SOL_SOCKET, WSK_SO_RCVBUF, 4096),
-			 STATUS_SUCCESS);
-	ck_assert_int_eq(set_u32(so, WSK_IPPROTO_TCP, WSK_TCP_MAXSEG, 500),
-			 STATUS_SUCCESS);
+	set_sizes(so, 8192, 4096, 500);
 	ck_assert_int_eq(start_connect(so, SERVER_PORT, NULL), STATUS_PENDING);
 	/* Connecting: the SYN advertised the clamp; too late to change. */
 	ck_assert_uint_eq(MAXSEG(so), 500);
@@ -546,19 +511,11 @@ START_TEST(test_sockopt_set_before_connect_reaches_the_connection_and_wire)
 
 	/* One large send: the server reads as it comes, every byte. */
 	ck_assert_int_eq(send_out(so, 0, total, &m, &b, 7), STATUS_PENDING);
-	for (int i = 0; i < 20000 && (got < total || wsk_cq_ready(cq) == 0);
-	     i++) {
-		step();
-		recv_check(tsrv.c, &got);
-	}
-	e = reap_one();
-	ck_assert_int_eq(e.status, STATUS_SUCCESS);
-	ck_assert_uint_eq(e.information, total);
-	ck_assert_uint_eq(got, total);
+	send_done(&got, total, total);
 	/* The server's segments, unread by the client: the clamp too. */
 	ck_assert_int_eq(tcp_send(tsrv.c, out, 3000), 3000);
 	for (int i = 0; i < 20; i++)
-		step();
+		step_wc();
 	ck_assert_uint_eq(max_payload(false, 500), 500 - TS_BYTES);
 	ck_assert_uint_eq(max_payload(true, 500), 500 - TS_BYTES);
 	/* The send buffer, not the congestion window, bounded the flight. */
@@ -591,7 +548,7 @@ START_TEST(test_sockopt_small_sndbuf_with_fast_open_connect_ex_buffer)
 	server_accept();
 	for (int i = 0; i < 10 && got < 6000; i++) {
 		recv_check(tsrv.c, &got);
-		step();
+		step_wc();
 	}
 	ck_assert_uint_eq(got, 6000);
 	ck_assert_uint_le(in_flight(0, 0, 0, NULL), TCP_BUF_MIN);
@@ -610,7 +567,6 @@ START_TEST(test_sockopt_sndbuf_on_a_connected_socket_applies_at_once)
 	WSK_SOCKET *so;
 	struct wsk_mdl m1, m2;
 	WSK_BUF b1, b2;
-	struct wsk_completion e;
 	uint32_t got = 0, past;
 	unsigned shrunk_at, grown_at, checked = 0;
 	uint32_t flight;
@@ -624,7 +580,7 @@ START_TEST(test_sockopt_sndbuf_on_a_connected_socket_applies_at_once)
 	ck_assert_uint_eq(SNDBUF(so), 16384);
 	ck_assert_int_eq(send_out(so, 0, first, &m1, &b1, 10), STATUS_PENDING);
 	for (int i = 0; i < 1000 && got < 40000; i++) {
-		step();
+		step_wc();
 		recv_check(tsrv.c, &got);
 	}
 	ck_assert_uint_lt(got, first / 2);
@@ -635,15 +591,7 @@ START_TEST(test_sockopt_sndbuf_on_a_connected_socket_applies_at_once)
 	ck_assert_int_eq(set_u32(so, WSK_SOL_SOCKET, WSK_SO_SNDBUF, 4096),
 			 STATUS_SUCCESS);
 	ck_assert_uint_eq(SNDBUF(so), 4096);
-	for (int i = 0; i < 20000 && (got < first || wsk_cq_ready(cq) == 0);
-	     i++) {
-		step();
-		recv_check(tsrv.c, &got);
-	}
-	e = reap_one();
-	ck_assert_int_eq(e.status, STATUS_SUCCESS);
-	ck_assert_uint_eq(e.information, first);
-	ck_assert_uint_eq(got, first);
+	send_done(&got, first, first);
 	ck_assert_uint_eq(backlog_last, 4096);
 	flight = in_flight(0, 0, 0, NULL);
 	ck_assert_uint_le(flight, 16384);
@@ -655,22 +603,14 @@ START_TEST(test_sockopt_sndbuf_on_a_connected_socket_applies_at_once)
 	ck_assert_int_eq(send_out(so, first, second, &m2, &b2, 11),
 			 STATUS_PENDING);
 	for (int i = 0; i < 5; i++) {
-		step();
+		step_wc();
 		recv_check(tsrv.c, &got);
 	}
 	grown_at = wl.n;
 	ck_assert_int_eq(set_u32(so, WSK_SOL_SOCKET, WSK_SO_SNDBUF, 65536),
 			 STATUS_SUCCESS);
 	ck_assert_uint_eq(backlog_last, 65536);
-	for (int i = 0; i < 20000 &&
-	     (got < first + second || wsk_cq_ready(cq) == 0); i++) {
-		step();
-		recv_check(tsrv.c, &got);
-	}
-	e = reap_one();
-	ck_assert_int_eq(e.status, STATUS_SUCCESS);
-	ck_assert_uint_eq(e.information, second);
-	ck_assert_uint_eq(got, first + second);
+	send_done(&got, first + second, second);
 	flight = in_flight(grown_at, 0, 0, NULL);
 	ck_assert_uint_gt(flight, 4096);
 	ck_assert_uint_le(flight, 65536);
@@ -701,7 +641,7 @@ START_TEST(test_sockopt_rcvbuf_bounds_the_window_and_applies_at_once)
 	ck_assert_uint_eq(find(0, false, RTE_TCP_SYN_FLAG)->win, 4096);
 	ck_assert_int_eq(tcp_send(tsrv.c, out, total), (int32_t)total);
 	for (int i = 0; i < 50; i++)
-		step();
+		step_wc();
 	for (unsigned i = 0; i < wl.n; i++)
 		if (!wl.f[i].from_b && !(wl.f[i].flags & RTE_TCP_SYN_FLAG))
 			ck_assert_uint_le((uint32_t)wl.f[i].win << WSCALE,
@@ -754,7 +694,7 @@ accept_from(WSK_SOCKET *ls, uint32_t category, uint16_t port, struct tconn *c)
 	ck_assert_int_eq(tcp_connect(ss, 0, 0, 0, ip(CLIENT_IP), htons(port),
 				     NULL, c, &c->c), 0);
 	for (int i = 0; i < 20 && c->connected == 0; i++)
-		step();
+		step_wc();
 	ck_assert_uint_eq(c->connected, 1);
 	st = (category == WSK_FLAG_STREAM_SOCKET ? ls->stream->accept
 					       : ls->listen->accept)(ls, 0,
@@ -774,12 +714,7 @@ START_TEST(test_sockopt_listening_socket_gives_accepted_connections_its_values)
 	unsigned from;
 
 	ls = bound_sock(WSK_FLAG_STREAM_SOCKET, 7000, false);
-	ck_assert_int_eq(set_u32(ls, WSK_SOL_SOCKET, WSK_SO_SNDBUF, 8192),
-			 STATUS_SUCCESS);
-	ck_assert_int_eq(set_u32(ls, WSK_SOL_SOCKET, WSK_SO_RCVBUF, 4096),
-			 STATUS_SUCCESS);
-	ck_assert_int_eq(set_u32(ls, WSK_IPPROTO_TCP, WSK_TCP_MAXSEG, 600),
-			 STATUS_SUCCESS);
+	set_sizes(ls, 8192, 4096, 600);
 	ck_assert_int_eq(ls->stream->listen(ls, &r), STATUS_SUCCESS);
 	ck_assert_int_eq(reap_one().status, STATUS_SUCCESS);
 	a[0] = accept_from(ls, WSK_FLAG_STREAM_SOCKET, 7000, &t[0]);

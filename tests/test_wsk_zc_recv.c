@@ -254,6 +254,14 @@ release_all(WSK_SOCKET *so)
 		release_kept(so, zc.nkept - 1);
 }
 
+/* One pass of wsk_poll(), then what it completed. */
+static void
+poll_drain(void)
+{
+	wsk_poll(1);
+	drain_cq();
+}
+
 /* Keep up to 4 sends of 16 KiB going until 'total' bytes are sent. */
 static size_t sent;
 
@@ -279,11 +287,24 @@ send_and_wait(WSK_SOCKET *client, size_t n)
 
 	for (int i = 0; i < 500 && (sent < total || sends_out > 0); i++) {
 		pump_sends(client, total);
-		wsk_poll(1);
-		drain_cq();
+		poll_drain();
 	}
 	ck_assert_uint_eq(sent, total);
 	ck_assert_uint_eq(sends_out, 0);
+}
+
+/* Poll until the server was given 'total' bytes (at most 100 passes):
+ * all of them, every element back in the pool; then close both
+ * sockets. */
+static void
+receive_rest(WSK_SOCKET *client, WSK_SOCKET *so, size_t total)
+{
+	for (int i = 0; i < 100 && got_len < total; i++)
+		poll_drain();
+	ck_assert_uint_eq(got_len, total);
+	ck_assert_uint_eq(pool_in_use(ws), 0);
+	close_sock(so);
+	close_sock(client);
 }
 
 /* A connected pair whose server socket has the receive event on. */
@@ -489,8 +510,7 @@ START_TEST(test_large_transfer_with_mixed_returns)
 	zc.mixed = true;
 	for (unsigned round = 0; round < 3000 && got_len < total; round++) {
 		pump_sends(client, total);
-		wsk_poll(1);
-		drain_cq();
+		poll_drain();
 		if (zc.paused && !rpending) {
 			zc.paused = false;
 			post_recv(so, round % 2 ? 1500 : 0);
@@ -507,10 +527,8 @@ START_TEST(test_large_transfer_with_mixed_returns)
 	/* Nothing more comes, and the last sends are acknowledged (a
 	 * delayed ACK away). */
 	calls = zc.calls;
-	for (int i = 0; i < 100 && sends_out > 0; i++) {
-		wsk_poll(1);
-		drain_cq();
-	}
+	for (int i = 0; i < 100 && sends_out > 0; i++)
+		poll_drain();
 	ck_assert_uint_eq(sends_out, 0);
 	ck_assert_uint_eq(zc.calls, calls);
 	ck_assert_uint_eq(got_len, total);
@@ -553,14 +571,7 @@ START_TEST(test_pool_exhaustion_defers_until_release)
 	ck_assert_uint_gt(zc.calls, calls);
 	zc.answer = ANS_ALL;
 	release_all(so);
-	for (int i = 0; i < 100 && got_len < total; i++) {
-		wsk_poll(1);
-		drain_cq();
-	}
-	ck_assert_uint_eq(got_len, total);
-	ck_assert_uint_eq(pool_in_use(ws), 0);
-	close_sock(so);
-	close_sock(client);
+	receive_rest(client, so, total);
 }
 END_TEST
 
@@ -588,14 +599,7 @@ START_TEST(test_cut_indication_partly_accepted_keeps_order)
 	release_all(so);
 	zc.answer = ANS_ALL;
 	ck_assert_int_eq(post_recv(so, 0), STATUS_SUCCESS);
-	for (int i = 0; i < 100 && got_len < total; i++) {
-		wsk_poll(1);
-		drain_cq();
-	}
-	ck_assert_uint_eq(got_len, total);
-	ck_assert_uint_eq(pool_in_use(ws), 0);
-	close_sock(so);
-	close_sock(client);
+	receive_rest(client, so, total);
 }
 END_TEST
 
@@ -784,10 +788,8 @@ START_TEST(test_close_inside_the_callback_frees_the_list)
 	ck_assert_int_eq(send_bytes(client, out, 3000, TAG_SEND),
 			 STATUS_PENDING);
 	sends_out++;
-	for (int i = 0; i < 20 && sends_out > 0; i++) {
-		wsk_poll(1);
-		drain_cq();
-	}
+	for (int i = 0; i < 20 && sends_out > 0; i++)
+		poll_drain();
 	ck_assert_uint_eq(sends_out, 0);
 	ck_assert_uint_eq(zc.calls, 1);
 	ck_assert_int_eq(closing_status, STATUS_SUCCESS);

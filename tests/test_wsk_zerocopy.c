@@ -28,6 +28,7 @@
 #include "tcp_pair.h"
 #include "test_eal.h"
 #include "wsk.h"
+#include "wsk_ring.h"
 
 #define SALT 7
 
@@ -341,52 +342,30 @@ END_TEST
  * tcase wsk: registered memory and send
  * ========================================================================= */
 
-static struct wsk_client *wc;
-static struct wsk_cq *cq;
 static WSK_SOCKET *wso;
 static uint8_t *mem;		/* the registered region */
 static uint32_t mem_handle;
 #define MEM_LEN (4u << 20)
 
-static struct wsk_request
-rq(uint64_t ud)
-{
-	return (struct wsk_request){ .cq = cq, .user_data = ud };
-}
-
 /* One pass: both engines, the wskapi client, the server's reader. */
 static void
 step(void)
 {
-	advance(1000);
-	wsk_client_poll(wc);
+	step_wc();
 	srv_read();
-}
-
-static struct wsk_completion
-reap(void)
-{
-	struct wsk_completion *e, copy;
-
-	ck_assert_int_eq(wsk_cq_peek(cq, &e), 0);
-	copy = *e;
-	wsk_cq_seen(cq, e);
-	return copy;
 }
 
 /* Step until n completions wait (at most 'max' passes). */
 static void
 wait_n(unsigned n, unsigned max)
 {
-	for (unsigned i = 0; i < max && wsk_cq_ready(cq) < n; i++)
-		step();
-	ck_assert_uint_eq(wsk_cq_ready(cq), n);
+	wait_n_by(n, step, max);
 }
 
 static void
 expect(uint64_t ud, NTSTATUS st, uint64_t info)
 {
-	struct wsk_completion e = reap();
+	struct wsk_completion e = reap_first();
 
 	ck_assert_uint_eq(e.user_data, ud);
 	ck_assert_msg(e.status == st, "request %lu: %s, expected %s",
@@ -409,10 +388,10 @@ wsk_open(void)
 	ck_assert_int_eq(wsk_socket(wc, AF_INET, SOCK_STREAM, IPPROTO_TCP,
 				    WSK_FLAG_CONNECTION_SOCKET, NULL, &wso,
 				    &r), STATUS_SUCCESS);
-	reap();
+	reap_first();
 	ck_assert_int_eq(wso->connection->bind(wso, (struct sockaddr *)&any,
 					       0, &r), STATUS_SUCCESS);
-	reap();
+	reap_first();
 	r = rq(2);
 	ck_assert_int_eq(wso->connection->connect(wso, (struct sockaddr *)&to,
 						  0, &r), STATUS_PENDING);
@@ -429,14 +408,8 @@ static void
 wsk_setup(void)
 {
 	setup_pair();
-	memset(&tl, 0, sizeof(tl));
-	memset(&tsrv, 0, sizeof(tsrv));
-	ck_assert_int_eq(tcp_listen(ss, 0, htons(SERVER_PORT), 16, &tl, &tl.l),
-			 0);
-	wc = wsk_client_create(cs, 16, 64);
-	ck_assert_ptr_nonnull(wc);
-	cq = wsk_cq_create("wsk_zc", 128, 0, SOCKET_ID_ANY);
-	ck_assert_ptr_nonnull(cq);
+	server_listen();
+	wsk_client_start(16, 64, 128);
 	srv_got = 0;
 	held = NULL;
 	hold_wanted = false;
@@ -452,17 +425,9 @@ static void
 wsk_teardown(void)
 {
 	held_free();
-	wsk_client_destroy(wc);
-	wc = NULL;
-	if (tsrv.c != NULL) {
-		tcp_abort(tsrv.c);
-		tcp_release(tsrv.c);
-		tsrv.c = NULL;
-	}
-	tcp_listener_close(tl.l);
+	wsk_client_stop();
+	server_close();
 	teardown_common();
-	wsk_cq_free(cq);
-	cq = NULL;
 	free(mem);
 	mem = NULL;
 }
@@ -677,14 +642,29 @@ stall_two_sends(size_t len)
 	hold_wanted = true;
 	ck_assert_int_eq(send_chain(&m, 0, len, 10), STATUS_PENDING);
 	ck_assert_int_eq(send_chain(&m2, 0, sizeof(after), 11), STATUS_PENDING);
-	for (int i = 0; i < 20; i++) {
-		advance(1000);
-		wsk_client_poll(wc);
-	}
+	for (int i = 0; i < 20; i++)
+		step_wc();	/* the server does not read */
 	ck_assert_ptr_nonnull(held);
 	ck_assert_uint_gt(tcp_rcv_bytes(tsrv.c), 0);
 	ck_assert_uint_lt(counters().send_zerocopy_bytes, len);
 	ck_assert_uint_eq(wsk_cq_ready(cq), 0);
+}
+
+/* After stall_two_sends() and what ended the connection: ten passes
+ * complete nothing while the clone holds send 10's memory; once it is
+ * freed, the next wsk_client_poll() posts n completions, sends 10 and 11
+ * first, both with 'st'. */
+static void
+release_then_expect(unsigned n, NTSTATUS st)
+{
+	for (int i = 0; i < 10; i++)
+		step();
+	ck_assert_uint_eq(wsk_cq_ready(cq), 0);
+	held_free();
+	wsk_client_poll(wc);
+	ck_assert_uint_eq(wsk_cq_ready(cq), n);
+	expect(10, st, 0);
+	expect(11, st, 0);
 }
 
 START_TEST(test_zc_close_waits_for_release_and_completes_in_order)
@@ -694,15 +674,8 @@ START_TEST(test_zc_close_waits_for_release_and_completes_in_order)
 	stall_two_sends(1u << 20);
 	ck_assert_int_eq(wso->basic->close_socket(wso, &r), STATUS_PENDING);
 	wso = NULL;
-	for (int i = 0; i < 10; i++)
-		step();
-	/* The aborted connection freed its queue; the clone remains. */
-	ck_assert_uint_eq(wsk_cq_ready(cq), 0);
-	held_free();
-	wsk_client_poll(wc);
-	ck_assert_uint_eq(wsk_cq_ready(cq), 3);
-	expect(10, STATUS_CANCELLED, 0);
-	expect(11, STATUS_CANCELLED, 0);
+	/* The aborted connection frees its queue; the clone remains. */
+	release_then_expect(3, STATUS_CANCELLED);
 	expect(99, STATUS_SUCCESS, 0);
 	ck_assert_int_eq(wsk_deregister_memory(wc, mem_handle), STATUS_SUCCESS);
 }
@@ -715,14 +688,7 @@ START_TEST(test_zc_abortive_disconnect_waits_for_release)
 	stall_two_sends(1u << 20);
 	ck_assert_int_eq(wso->connection->disconnect(wso, NULL,
 			 WSK_FLAG_ABORTIVE, &r), STATUS_PENDING);
-	for (int i = 0; i < 10; i++)
-		step();
-	ck_assert_uint_eq(wsk_cq_ready(cq), 0);
-	held_free();
-	wsk_client_poll(wc);
-	ck_assert_uint_eq(wsk_cq_ready(cq), 3);
-	expect(10, STATUS_CANCELLED, 0);
-	expect(11, STATUS_CANCELLED, 0);
+	release_then_expect(3, STATUS_CANCELLED);
 	expect(50, STATUS_SUCCESS, 0);
 }
 END_TEST
@@ -731,14 +697,7 @@ START_TEST(test_zc_reset_by_peer_fails_send_after_release)
 {
 	stall_two_sends(1u << 20);
 	tcp_abort(tsrv.c);
-	for (int i = 0; i < 10; i++)
-		step();
-	ck_assert_uint_eq(wsk_cq_ready(cq), 0);
-	held_free();
-	wsk_client_poll(wc);
-	ck_assert_uint_eq(wsk_cq_ready(cq), 2);
-	expect(10, STATUS_CONNECTION_RESET, 0);
-	expect(11, STATUS_CONNECTION_RESET, 0);
+	release_then_expect(2, STATUS_CONNECTION_RESET);
 }
 END_TEST
 

@@ -13,49 +13,24 @@
 #include "wsk.h"
 #include "wsk_internal.h"
 
-/* The client dispatch's callback for one event bit, NULL if absent. */
-static const void *
-event_callback(const struct wsk_sock *so, uint32_t event)
+/* Whether the client's dispatch has a callback for one event bit. */
+static bool
+has_callback(const struct wsk_sock *so, uint32_t event)
 {
-	if (so->client_dispatch == NULL)
-		return NULL;
-	if (so->category == WSK_FLAG_LISTEN_SOCKET) {
-		const WSK_CLIENT_LISTEN_DISPATCH *d = so->client_dispatch;
+	struct wsk_callbacks cb = wsk_callbacks(so);
 
-		return event == WSK_EVENT_ACCEPT ? (const void *)d->accept_event
-						 : NULL;
+	switch (event) {
+	case WSK_EVENT_ACCEPT:
+		return cb.accept != NULL;
+	case WSK_EVENT_RECEIVE:
+		return cb.receive != NULL;
+	case WSK_EVENT_DISCONNECT:
+		return cb.disconnect != NULL;
+	case WSK_EVENT_SEND_BACKLOG:
+		return cb.send_backlog != NULL;
+	default:
+		return false;
 	}
-	if (so->category == WSK_FLAG_CONNECTION_SOCKET) {
-		const WSK_CLIENT_CONNECTION_DISPATCH *d = so->client_dispatch;
-
-		switch (event) {
-		case WSK_EVENT_RECEIVE:
-			return (const void *)d->receive_event;
-		case WSK_EVENT_DISCONNECT:
-			return (const void *)d->disconnect_event;
-		case WSK_EVENT_SEND_BACKLOG:
-			return (const void *)d->send_backlog_event;
-		default:
-			return NULL;
-		}
-	}
-	if (so->category == WSK_FLAG_STREAM_SOCKET) {
-		const WSK_CLIENT_STREAM_DISPATCH *d = so->client_dispatch;
-
-		switch (event) {
-		case WSK_EVENT_ACCEPT:
-			return (const void *)d->accept_event;
-		case WSK_EVENT_RECEIVE:
-			return (const void *)d->receive_event;
-		case WSK_EVENT_DISCONNECT:
-			return (const void *)d->disconnect_event;
-		case WSK_EVENT_SEND_BACKLOG:
-			return (const void *)d->send_backlog_event;
-		default:
-			return NULL;
-		}
-	}
-	return NULL;
 }
 
 #define EVENTS_KNOWN	(WSK_EVENT_SEND_BACKLOG | WSK_EVENT_RECEIVE |	\
@@ -76,7 +51,7 @@ event_mask_check(const struct wsk_sock *so, uint32_t mask)
 		uint32_t ev = rest & -rest;
 
 		if ((mask & WSK_EVENT_DISABLE) == 0 &&
-		    event_callback(so, ev) == NULL)
+		    !has_callback(so, ev))
 			return STATUS_INVALID_PARAMETER;
 		if (ev == WSK_EVENT_ACCEPT &&
 		    !(CAT_BIT(so->category) & CATS_LISTEN))
@@ -100,6 +75,28 @@ events_kick(struct wsk_sock *so, uint32_t enabled)
 		wsk_event_send_backlog(so);
 	if (enabled & (WSK_EVENT_RECEIVE | WSK_EVENT_DISCONNECT))
 		wsk_recv_serve(so);
+}
+
+/* The end of every get (the options are 4-byte values): v to out_buf,
+ * its size to *out_size_returned (if not NULL), and with a request a
+ * completion carrying that size. STATUS_SUCCESS, or (nothing written,
+ * nothing posted) STATUS_INVALID_PARAMETER when out_buf has no room and
+ * STATUS_INSUFFICIENT_RESOURCES when req's ring is full. */
+static NTSTATUS
+option_get_done(uint32_t v, size_t out_size, void *out_buf,
+		size_t *out_size_returned, const struct wsk_request *req)
+{
+	if (out_buf == NULL || out_size < sizeof(v))
+		return STATUS_INVALID_PARAMETER;
+	if (req != NULL && !wsk_cq_reserve(req->cq))
+		return STATUS_INSUFFICIENT_RESOURCES;
+	memcpy(out_buf, &v, sizeof(v));
+	if (out_size_returned != NULL)
+		*out_size_returned = sizeof(v);
+	if (req != NULL)
+		wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS,
+			    sizeof(v), 0);
+	return STATUS_SUCCESS;
 }
 
 void
@@ -148,18 +145,8 @@ keepalive_option(struct wsk_sock *so, enum wsk_control_socket_type type,
 		return req == NULL ? STATUS_SUCCESS
 				   : complete_now(req, STATUS_SUCCESS, 0);
 	}
-	if (out_buf == NULL || out_size < sizeof(v))
-		return STATUS_INVALID_PARAMETER;
-	if (req != NULL && !wsk_cq_reserve(req->cq))
-		return STATUS_INSUFFICIENT_RESOURCES;
-	v = field != NULL ? *field : so->keepalive;
-	memcpy(out_buf, &v, sizeof(v));
-	if (out_size_returned != NULL)
-		*out_size_returned = sizeof(v);
-	if (req != NULL)
-		wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS,
-			    sizeof(v), 0);
-	return STATUS_SUCCESS;
+	return option_get_done(field != NULL ? *field : so->keepalive,
+			       out_size, out_buf, out_size_returned, req);
 }
 
 /* SO_SNDBUF, SO_RCVBUF and TCP_MAXSEG (wsk.h). */
@@ -210,20 +197,9 @@ size_option(struct wsk_sock *so, enum wsk_control_socket_type type,
 {
 	uint32_t v;
 
-	if (type == WskGetOption) {
-		if (out_buf == NULL || out_size < sizeof(v))
-			return STATUS_INVALID_PARAMETER;
-		if (req != NULL && !wsk_cq_reserve(req->cq))
-			return STATUS_INSUFFICIENT_RESOURCES;
-		v = size_value(so, which);
-		memcpy(out_buf, &v, sizeof(v));
-		if (out_size_returned != NULL)
-			*out_size_returned = sizeof(v);
-		if (req != NULL)
-			wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS,
-				    sizeof(v), 0);
-		return STATUS_SUCCESS;
-	}
+	if (type == WskGetOption)
+		return option_get_done(size_value(so, which), out_size,
+				       out_buf, out_size_returned, req);
 	if (in_buf == NULL || in_size < sizeof(v))
 		return STATUS_INVALID_PARAMETER;
 	memcpy(&v, in_buf, sizeof(v));
@@ -358,16 +334,6 @@ wsk_call_control_socket(WSK_SOCKET *s, enum wsk_control_socket_type type,
 		return req == NULL ? STATUS_SUCCESS
 				   : complete_now(req, STATUS_SUCCESS, 0);
 	}
-	if (out_buf == NULL || out_size < sizeof(v))
-		return STATUS_INVALID_PARAMETER;
-	if (req != NULL && !wsk_cq_reserve(req->cq))
-		return STATUS_INSUFFICIENT_RESOURCES;
-	v = *opt;
-	memcpy(out_buf, &v, sizeof(v));
-	if (out_size_returned != NULL)
-		*out_size_returned = sizeof(v);
-	if (req != NULL)
-		wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS,
-			    sizeof(v), 0);
-	return STATUS_SUCCESS;
+	return option_get_done(*opt, out_size, out_buf, out_size_returned,
+			       req);
 }

@@ -97,11 +97,8 @@ wsk_call_disconnect(WSK_SOCKET *s, const WSK_BUF *buf, uint32_t flags,
 	r = req_accept(so->client, req);
 	if (r == NULL)
 		return STATUS_INSUFFICIENT_RESOURCES;
-	if (buf != NULL && buf->length > 0) {
-		cursor_init(r, buf);
-		so->snd_total += buf->length;
-		r->end = so->snd_total;
-	}
+	if (buf != NULL && buf->length > 0)
+		wsk_send_stream_add(so, r, buf);
 	so->shut_wr = true;
 	so->disconnect_req = r;
 	wsk_sock_push(so);
@@ -114,20 +111,11 @@ wsk_call_disconnect(WSK_SOCKET *s, const WSK_BUF *buf, uint32_t flags,
 void
 wsk_event_send_backlog(struct wsk_sock *so)
 {
-	PFN_WSK_SEND_BACKLOG_EVENT cb = NULL;
+	PFN_WSK_SEND_BACKLOG_EVENT cb = wsk_callbacks(so).send_backlog;
 	size_t ideal;
 
-	if (!(so->events & WSK_EVENT_SEND_BACKLOG) || so->client_dispatch ==
-	    NULL || so->state != SOCK_CONNECTED || so->conn == NULL ||
-	    so->shut_wr)
-		return;
-	if (so->category == WSK_FLAG_STREAM_SOCKET)
-		cb = ((const WSK_CLIENT_STREAM_DISPATCH *)
-		      so->client_dispatch)->send_backlog_event;
-	else if (so->category == WSK_FLAG_CONNECTION_SOCKET)
-		cb = ((const WSK_CLIENT_CONNECTION_DISPATCH *)
-		      so->client_dispatch)->send_backlog_event;
-	if (cb == NULL)
+	if (!(so->events & WSK_EVENT_SEND_BACKLOG) || cb == NULL ||
+	    so->state != SOCK_CONNECTED || so->conn == NULL || so->shut_wr)
 		return;
 	/* The send buffer: what keeps the connection busy without the
 	 * application waiting on it. */

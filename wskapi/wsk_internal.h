@@ -526,6 +526,18 @@ void wsk_bind_table_clear(struct wsk_sock *so);
 NTSTATUS wsk_sock_bind(struct wsk_sock *so, rte_be32_t ip, rte_be16_t port);
 /* The connection-or-stream table for an accepted socket. */
 const void *wsk_provider_dispatch(uint32_t category);
+/* The client's event callbacks, read from the dispatch of the socket's
+ * category (wsk.h): accept for listen and stream sockets, the others for
+ * connection and stream sockets. */
+struct wsk_callbacks {
+	PFN_WSK_ACCEPT_EVENT accept;
+	PFN_WSK_RECEIVE_EVENT receive;
+	PFN_WSK_DISCONNECT_EVENT disconnect;
+	PFN_WSK_SEND_BACKLOG_EVENT send_backlog;
+};
+/* A member is NULL where the client gave no such callback, the socket
+ * has no client dispatch, or its category has no such event. */
+struct wsk_callbacks wsk_callbacks(const struct wsk_sock *so);
 
 /* wsk_send.c */
 NTSTATUS wsk_call_send(WSK_SOCKET *s, const WSK_BUF *buf, uint32_t flags,
@@ -539,6 +551,12 @@ void wsk_stage_free(struct wsk_sock *so);
 void wsk_sock_push(struct wsk_sock *so);
 /* Complete the connect and the sends whose bytes are acknowledged. */
 void wsk_sock_complete_acked(struct wsk_sock *so);
+/* Give a send's (or a graceful disconnect's) buffer the next place in the
+ * socket's send stream: r's cursor at its first byte, r->end at the
+ * stream position after its last (the request completes once the
+ * acknowledgments reach it). */
+void wsk_send_stream_add(struct wsk_sock *so, struct wsk_req *r,
+			 const WSK_BUF *buf);
 /* wsk_control.c */
 NTSTATUS wsk_call_control_socket(WSK_SOCKET *s,
 				 enum wsk_control_socket_type type,

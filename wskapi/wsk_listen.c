@@ -97,11 +97,7 @@ adopt(struct wsk_sock *ls, struct tcp_conn *conn, void *context,
 static void
 accept_event(struct wsk_sock *ls, struct tcp_conn *conn)
 {
-	PFN_WSK_ACCEPT_EVENT cb = ls->category == WSK_FLAG_LISTEN_SOCKET ?
-		((const WSK_CLIENT_LISTEN_DISPATCH *)ls->client_dispatch)
-			->accept_event :
-		((const WSK_CLIENT_STREAM_DISPATCH *)ls->client_dispatch)
-			->accept_event;
+	PFN_WSK_ACCEPT_EVENT cb = wsk_callbacks(ls).accept;
 	struct wsk_sock *so = adopt(ls, conn, NULL, NULL);
 	const WSK_CLIENT_CONNECTION_DISPATCH *dispatch = NULL;
 	struct sockaddr_in local, remote;

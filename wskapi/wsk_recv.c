@@ -281,34 +281,10 @@ serve_requests(struct wsk_sock *so)
 
 /* --- events ---------------------------------------------------------------- */
 
-static PFN_WSK_RECEIVE_EVENT
-receive_callback(const struct wsk_sock *so)
-{
-	if (so->client_dispatch == NULL)
-		return NULL;
-	if (so->category == WSK_FLAG_STREAM_SOCKET)
-		return ((const WSK_CLIENT_STREAM_DISPATCH *)
-			so->client_dispatch)->receive_event;
-	return ((const WSK_CLIENT_CONNECTION_DISPATCH *)
-		so->client_dispatch)->receive_event;
-}
-
-static PFN_WSK_DISCONNECT_EVENT
-disconnect_callback(const struct wsk_sock *so)
-{
-	if (so->client_dispatch == NULL)
-		return NULL;
-	if (so->category == WSK_FLAG_STREAM_SOCKET)
-		return ((const WSK_CLIENT_STREAM_DISPATCH *)
-			so->client_dispatch)->disconnect_event;
-	return ((const WSK_CLIENT_CONNECTION_DISPATCH *)
-		so->client_dispatch)->disconnect_event;
-}
-
 void
 wsk_event_disconnect(struct wsk_sock *so, bool abortive)
 {
-	PFN_WSK_DISCONNECT_EVENT cb = disconnect_callback(so);
+	PFN_WSK_DISCONNECT_EVENT cb = wsk_callbacks(so).disconnect;
 
 	if (cb == NULL || !(so->events & WSK_EVENT_DISCONNECT) ||
 	    so->disconnect_indicated)
@@ -420,7 +396,7 @@ serve_event(struct wsk_sock *so)
 	       so->conn != NULL && (so->events & WSK_EVENT_RECEIVE) &&
 	       !so->recv_event_paused && so->recvs.head == NULL &&
 	       ready_bytes(so) > 0) {
-		PFN_WSK_RECEIVE_EVENT cb = receive_callback(so);
+		PFN_WSK_RECEIVE_EVENT cb = wsk_callbacks(so).receive;
 		struct wsk_ind *list;
 		size_t accepted = 0;
 		uint32_t flags = 0, n, gen = so->gen;

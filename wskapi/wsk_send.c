@@ -193,6 +193,14 @@ wsk_sock_complete_acked(struct wsk_sock *so)
 
 /* --- send ------------------------------------------------------------------- */
 
+void
+wsk_send_stream_add(struct wsk_sock *so, struct wsk_req *r, const WSK_BUF *buf)
+{
+	cursor_init(r, buf);
+	so->snd_total += buf->length;
+	r->end = so->snd_total;
+}
+
 NTSTATUS
 wsk_call_send(WSK_SOCKET *s, const WSK_BUF *buf, uint32_t flags,
 	const struct wsk_request *req)
@@ -216,10 +224,8 @@ wsk_call_send(WSK_SOCKET *s, const WSK_BUF *buf, uint32_t flags,
 	r = req_accept(so->client, req);
 	if (r == NULL)
 		return STATUS_INSUFFICIENT_RESOURCES;
-	cursor_init(r, buf);
+	wsk_send_stream_add(so, r, buf);
 	wsk_zc_send_accept(so->client, r, buf);
-	so->snd_total += buf->length;
-	r->end = so->snd_total;
 	rq_push(&so->sends, r);
 	if (so->push_cursor == NULL)
 		so->push_cursor = r;

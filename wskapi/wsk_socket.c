@@ -189,6 +189,34 @@ wsk_provider_dispatch(uint32_t category)
 	}
 }
 
+struct wsk_callbacks
+wsk_callbacks(const struct wsk_sock *so)
+{
+	struct wsk_callbacks cb = { NULL, NULL, NULL, NULL };
+
+	if (so->client_dispatch == NULL)
+		return cb;
+	if (so->category == WSK_FLAG_LISTEN_SOCKET) {
+		const WSK_CLIENT_LISTEN_DISPATCH *d = so->client_dispatch;
+
+		cb.accept = d->accept_event;
+	} else if (so->category == WSK_FLAG_CONNECTION_SOCKET) {
+		const WSK_CLIENT_CONNECTION_DISPATCH *d = so->client_dispatch;
+
+		cb.receive = d->receive_event;
+		cb.disconnect = d->disconnect_event;
+		cb.send_backlog = d->send_backlog_event;
+	} else if (so->category == WSK_FLAG_STREAM_SOCKET) {
+		const WSK_CLIENT_STREAM_DISPATCH *d = so->client_dispatch;
+
+		cb.accept = d->accept_event;
+		cb.receive = d->receive_event;
+		cb.disconnect = d->disconnect_event;
+		cb.send_backlog = d->send_backlog_event;
+	}
+	return cb;
+}
+
 /* --- upcalls ---------------------------------------------------------------- */
 
 static void

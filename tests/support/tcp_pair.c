@@ -93,6 +93,21 @@ setup_pair(void)
 }
 
 void
+setup_single(void)
+{
+	test_eal_init();
+	tcp_conf_init(&conf);
+	conf.seed = 7;
+	fake_port_init(&fps);
+	srv = test_engine_create("tcp1", &fps, SERVER_IP "/24", NULL, 0x02, NULL);
+	ck_assert_ptr_nonnull(srv);
+	ss = srv->shards[0];
+	cli = NULL;
+	cs = NULL;
+	enable_tcp(srv);
+}
+
+void
 advance(uint64_t us)
 {
 	if (cli != NULL)
@@ -163,6 +178,25 @@ struct tlisten tl;
 struct tconn tcli, tsrv;
 
 void
+server_listen(void)
+{
+	memset(&tl, 0, sizeof(tl));
+	memset(&tsrv, 0, sizeof(tsrv));
+	ck_assert_int_eq(tcp_listen(ss, 0, htons(SERVER_PORT), 16, &tl, &tl.l), 0);
+}
+
+void
+server_close(void)
+{
+	if (tsrv.c != NULL) {
+		tcp_abort(tsrv.c);
+		tcp_release(tsrv.c);
+		tsrv.c = NULL;
+	}
+	tcp_listener_close(tl.l);
+}
+
+void
 open_pair(void)
 {
 	open_pair_opts(NULL);
@@ -171,10 +205,8 @@ open_pair(void)
 void
 open_pair_opts(const struct tcp_conn_opts *o)
 {
-	memset(&tl, 0, sizeof(tl));
 	memset(&tcli, 0, sizeof(tcli));
-	memset(&tsrv, 0, sizeof(tsrv));
-	ck_assert_int_eq(tcp_listen(ss, 0, htons(SERVER_PORT), 16, &tl, &tl.l), 0);
+	server_listen();
 	ck_assert_int_eq(tcp_connect(cs, 0, 0, 0, ip(SERVER_IP),
 				     htons(SERVER_PORT), o, &tcli, &tcli.c), 0);
 	for (int i = 0; i < 20 && tl.ready == 0; i++)

@@ -45,15 +45,24 @@ rte_be32_t ip(const char *s);
 void enable_tcp(struct engine *e);
 /* The checked fixture's set-up: both engines, TCP on, seed 42. */
 void setup_pair(void);
+/* The server engine alone (seed 7, TCP on, cli and cs NULL): the test
+ * plays the peer (peer_frames.h). */
+void setup_single(void);
 /* Advance both clocks by 'us' and poll each engine once. */
 void advance(uint64_t us);
-/* n passes of 1 ms. */
+/* n passes at the same instant (advance(0)): the clocks do not move. */
 void poll_both(unsigned n);
 /* Wait out TIME_WAIT, then fail the test on any connection or mbuf left
  * (cli may be NULL for single-engine suites). */
 void teardown_common(void);
 /* One counter of an engine, by name (the test fails on an unknown name). */
 uint64_t pair_stat(struct engine *e, const char *name);
+/* The server engine listens on SERVER_PORT in tl (backlog 16); tl's
+ * counters and tsrv are cleared for the connection it will accept. */
+void server_listen(void);
+/* Abort and release tsrv's connection if there is one (tsrv.c NULL
+ * then), and close tl's listener. */
+void server_close(void);
 /* tcli -> listener on SERVER_PORT -> tsrv, both ESTABLISHED. */
 void open_pair(void);
 /* The same with the client's connection options (NULL: defaults). */

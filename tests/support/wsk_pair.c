@@ -4,20 +4,24 @@
 
 #include "wsk_pair.h"
 
-struct wsk_client *wc, *ws;
-struct wsk_cq *cq;
+struct wsk_client *ws;
 struct sockaddr_in server_addr, any_addr;
 
 void
 wsk_pair_setup(void)
 {
+	wsk_pair_setup_sized(16, 64, 16, 64, 128);
+}
+
+void
+wsk_pair_setup_sized(unsigned wc_sockets, unsigned wc_requests,
+		     unsigned ws_sockets, unsigned ws_requests,
+		     unsigned cq_entries)
+{
 	setup_pair();
-	wc = wsk_client_create(cs, 16, 64);
-	ws = wsk_client_create(ss, 16, 64);
-	ck_assert_ptr_nonnull(wc);
+	wsk_client_start(wc_sockets, wc_requests, cq_entries);
+	ws = wsk_client_create(ss, ws_sockets, ws_requests);
 	ck_assert_ptr_nonnull(ws);
-	cq = wsk_cq_create("wsk_pair", 128, 0, SOCKET_ID_ANY);
-	ck_assert_ptr_nonnull(cq);
 	memset(&server_addr, 0, sizeof(server_addr));
 	server_addr.sin_family = AF_INET;
 	server_addr.sin_port = htons(SERVER_PORT);
@@ -31,11 +35,9 @@ wsk_pair_teardown(void)
 {
 	/* The clients go first: pending requests post to cq, and the
 	 * shards' upcalls are cleared before the engines wind down. */
-	wsk_client_destroy(wc);
 	wsk_client_destroy(ws);
-	wc = ws = NULL;
-	wsk_cq_free(cq);
-	cq = NULL;
+	ws = NULL;
+	wsk_client_stop();
 	teardown_common();
 }
 
@@ -59,36 +61,6 @@ wsk_poll(unsigned n)
 
 /* --- helpers ------------------------------------------------------------- */
 
-struct wsk_request
-rq(uint64_t user_data)
-{
-	return (struct wsk_request){ .cq = cq, .user_data = user_data };
-}
-
-struct wsk_completion
-reap_one(void)
-{
-	struct wsk_completion *e, copy;
-
-	ck_assert_uint_eq(wsk_cq_ready(cq), 1);
-	ck_assert_int_eq(wsk_cq_peek(cq, &e), 0);
-	copy = *e;
-	wsk_cq_seen(cq, e);
-	return copy;
-}
-
-/* Take the oldest completion. */
-struct wsk_completion
-reap_first(void)
-{
-	struct wsk_completion *e, copy;
-
-	ck_assert_int_eq(wsk_cq_peek(cq, &e), 0);
-	copy = *e;
-	wsk_cq_seen(cq, e);
-	return copy;
-}
-
 /* Of exactly two waiting completions, return the one with user_data ud
  * (the other must exist too; both are consumed). */
 struct wsk_completion
@@ -103,19 +75,16 @@ reap_one_of_two(uint64_t ud)
 	return a.user_data == ud ? a : b;
 }
 
-void
-expect_nothing_posted(void)
+static void
+poll_once(void)
 {
-	ck_assert_uint_eq(wsk_cq_ready(cq), 0);
+	wsk_poll(1);
 }
 
-/* Poll until n completions wait (at most 300 rounds of 1 ms). */
 void
 wait_n(unsigned n)
 {
-	for (int i = 0; i < 300 && wsk_cq_ready(cq) < n; i++)
-		wsk_poll(1);
-	ck_assert_uint_eq(wsk_cq_ready(cq), n);
+	wait_n_by(n, poll_once, 300);
 }
 
 struct wsk_completion
@@ -136,15 +105,6 @@ mk_sock(struct wsk_client *c, uint32_t flags, void *ctx, const void *disp)
 			 STATUS_SUCCESS);
 	ck_assert_uint_eq(reap_one().information, (uint64_t)(uintptr_t)so);
 	return so;
-}
-
-void
-close_sock(WSK_SOCKET *so)
-{
-	struct wsk_request r = rq(99);
-
-	ck_assert_int_eq(so->basic->close_socket(so, &r), STATUS_SUCCESS);
-	ck_assert_uint_eq(reap_one().user_data, 99);
 }
 
 /* A stream socket of ws listening on SERVER_PORT. */
@@ -233,14 +193,3 @@ send_bytes(WSK_SOCKET *so, const void *data, size_t len, uint64_t ud)
 	b[i] = (WSK_BUF){ .mdl = &m[i], .length = len };
 	return so->connection->send(so, &b[i], 0, &r);
 }
-
-NTSTATUS
-enable_events(WSK_SOCKET *so, uint32_t mask)
-{
-	struct wsk_event_callback_control ctl = { .event_mask = mask };
-
-	return so->basic->control_socket(so, WskSetOption,
-			WSK_SO_WSK_EVENT_CALLBACK, WSK_SOL_SOCKET, sizeof(ctl),
-			&ctl, 0, NULL, NULL, NULL);
-}
-
