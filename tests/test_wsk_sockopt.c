@@ -474,6 +474,52 @@ END_TEST
  * its window, the MSS can no longer change, the gets return what the
  * connection uses, the peer's and our segments stay within the clamp, and
  * the send buffer bounds the bytes in flight. */
+/* The older options too: a set refused for want of completion room
+ * leaves the socket as it was. */
+START_TEST(test_sockopt_set_without_ring_room_changes_nothing)
+{
+	static const struct { uint32_t level, code, v; } opts[] = {
+		{ WSK_SOL_SOCKET, WSK_SO_REUSEADDR, 1 },
+		{ WSK_IPPROTO_TCP, WSK_TCP_NODELAY, 1 },
+		{ WSK_IPPROTO_TCP, WSK_TCP_FASTOPEN, 1 },
+		{ WSK_SOL_SOCKET, WSK_SO_KEEPALIVE, 1 },
+		{ WSK_IPPROTO_TCP, WSK_TCP_KEEPALIVE, 7 },
+		{ WSK_IPPROTO_TCP, WSK_TCP_KEEPINTVL, 3 },
+		{ WSK_IPPROTO_TCP, WSK_TCP_KEEPCNT, 4 },
+	};
+	WSK_SOCKET *so = bound_sock(WSK_FLAG_CONNECTION_SOCKET, 0, false);
+	struct wsk_request r = rq(6);
+	struct wsk_cq *small = wsk_cq_create("sockopt_full", 1, 0, SOCKET_ID_ANY);
+
+	ck_assert_ptr_nonnull(small);
+	r.cq = small;
+	/* Fill the one-entry ring. */
+	ck_assert_uint_eq(get_u32(so, WSK_SOL_SOCKET, WSK_SO_REUSEADDR), 0);
+	ck_assert_int_eq(so->basic->control_socket(so, WskGetOption,
+			 WSK_SO_REUSEADDR, WSK_SOL_SOCKET, 0, NULL, 0, NULL,
+			 NULL, NULL), STATUS_INVALID_PARAMETER);
+	ck_assert_int_eq(set_u32(so, WSK_IPPROTO_TCP, WSK_TCP_NODELAY, 0),
+			 STATUS_SUCCESS);
+	{
+		uint32_t v = 0;
+
+		ck_assert_int_eq(so->basic->control_socket(so, WskSetOption,
+				 WSK_TCP_NODELAY, WSK_IPPROTO_TCP, sizeof(v),
+				 &v, 0, NULL, NULL, &r), STATUS_SUCCESS);
+	}
+	for (unsigned i = 0; i < RTE_DIM(opts); i++) {
+		uint32_t v = opts[i].v;
+
+		ck_assert_int_eq(so->basic->control_socket(so, WskSetOption,
+				 opts[i].code, opts[i].level, sizeof(v), &v, 0,
+				 NULL, NULL, &r), STATUS_INSUFFICIENT_RESOURCES);
+		ck_assert_uint_eq(get_u32(so, opts[i].level, opts[i].code), 0);
+	}
+	wsk_cq_free(small);
+	close_sock(so);
+}
+END_TEST
+
 START_TEST(test_sockopt_set_before_connect_reaches_the_connection_and_wire)
 {
 	const uint32_t total = 200000;
@@ -795,6 +841,7 @@ wsk_sockopt_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_sockopt_gets_defaults_and_refuses_bad_values_lengths_levels);
 	tcase_add_test(tc, test_sockopt_set_before_connect_reaches_the_connection_and_wire);
+	tcase_add_test(tc, test_sockopt_set_without_ring_room_changes_nothing);
 	tcase_add_test(tc, test_sockopt_small_sndbuf_with_fast_open_connect_ex_buffer);
 	tcase_add_test(tc, test_sockopt_sndbuf_on_a_connected_socket_applies_at_once);
 	tcase_add_test(tc, test_sockopt_rcvbuf_bounds_the_window_and_applies_at_once);

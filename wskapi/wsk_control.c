@@ -127,10 +127,15 @@ keepalive_option(struct wsk_sock *so, enum wsk_control_socket_type type,
 		if (in_buf == NULL || in_size < sizeof(v))
 			return STATUS_INVALID_PARAMETER;
 		memcpy(&v, in_buf, sizeof(v));
+		if (field != NULL &&
+		    (v == 0 || v > (code == WSK_TCP_KEEPCNT ? 255u : 32767u)))
+			return STATUS_INVALID_PARAMETER;
+		/* Room for the completion first: a call refused for want of
+		 * it must leave the socket as it was. */
+		if (req != NULL && !wsk_cq_reserve(req->cq))
+			return STATUS_INSUFFICIENT_RESOURCES;
 		if (field == NULL)
 			so->keepalive = v != 0;
-		else if (v == 0 || v > (code == WSK_TCP_KEEPCNT ? 255u : 32767u))
-			return STATUS_INVALID_PARAMETER;
 		else
 			*field = v;
 		if (so->conn != NULL) {
@@ -142,8 +147,9 @@ keepalive_option(struct wsk_sock *so, enum wsk_control_socket_type type,
 		}
 		if (out_size_returned != NULL)
 			*out_size_returned = 0;
-		return req == NULL ? STATUS_SUCCESS
-				   : complete_now(req, STATUS_SUCCESS, 0);
+		if (req != NULL)
+			wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS, 0, 0);
+		return STATUS_SUCCESS;
 	}
 	return option_get_done(field != NULL ? *field : so->keepalive,
 			       out_size, out_buf, out_size_returned, req);
@@ -324,6 +330,9 @@ wsk_call_control_socket(WSK_SOCKET *s, enum wsk_control_socket_type type,
 		if (in_buf == NULL || in_size < sizeof(v))
 			return STATUS_INVALID_PARAMETER;
 		memcpy(&v, in_buf, sizeof(v));
+		/* Reserve before changing anything (see keepalive_option). */
+		if (req != NULL && !wsk_cq_reserve(req->cq))
+			return STATUS_INSUFFICIENT_RESOURCES;
 		*opt = v != 0;
 		if (opt == &so->fastopen)
 			so->fastopen_value = v;
@@ -331,8 +340,9 @@ wsk_call_control_socket(WSK_SOCKET *s, enum wsk_control_socket_type type,
 			wsk_bind_table_set(so);
 		if (out_size_returned != NULL)
 			*out_size_returned = 0;
-		return req == NULL ? STATUS_SUCCESS
-				   : complete_now(req, STATUS_SUCCESS, 0);
+		if (req != NULL)
+			wsk_cq_post(req->cq, req->user_data, STATUS_SUCCESS, 0, 0);
+		return STATUS_SUCCESS;
 	}
 	return option_get_done(*opt, out_size, out_buf, out_size_returned,
 			       req);
