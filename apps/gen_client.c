@@ -199,6 +199,13 @@ gen_client_open_more(struct gen_worker *w)
 
 	if (w->tuple_count == 0)
 		w->tuple_count = tuple_count(w);
+	/* The first SYN makes the engine resolve the next hop; SYNs sent
+	 * meanwhile would queue behind ARP (64 at most, the rest dropped and
+	 * sent again a second later). So one connection until the first has
+	 * an outcome, as a load generator's ARP phase would. */
+	if (w->active > 0 && w->res.connections.established == 0 &&
+	    w->res.connections.failed == 0)
+		return;
 	if (w->rate_cps == 0) {
 		while (w->active < w->target_open && n++ < OPEN_PER_PASS &&
 		       (w->budget == 0 || w->opened < w->budget))
