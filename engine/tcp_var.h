@@ -322,6 +322,16 @@ struct tcp_conn *tcp_conn_lookup(struct tcp_shard *ts,
 void tcp_conn_close(struct tcp_conn *c, enum tcp_close_reason why);
 void tcp_dispatch(struct tcp_conn *c);
 void tcp_sq_drop(struct tcp_conn *c, uint32_t bytes);
+/* Copy up to len bytes to the tail of the send queue, within the send
+ * buffer; returns the bytes taken (fewer when mbufs ran out). */
+uint32_t tcp_sq_append(struct tcp_conn *c, const void *data, uint32_t len);
+
+/* A buffer size tcp.h accepts (TCP_BUF_MIN..TCP_BUF_MAX). */
+static inline bool
+tcp_buf_ok(uint32_t bytes)
+{
+	return bytes >= TCP_BUF_MIN && bytes <= TCP_BUF_MAX;
+}
 void tcp_rq_append(struct tcp_conn *c, struct rte_mbuf *m);
 void tcp_conn_established(struct tcp_conn *c);
 struct tcp_listener *tcp_listener_find(struct tcp_shard *ts, rte_be32_t laddr,
