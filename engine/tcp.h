@@ -525,6 +525,12 @@ void tcp_abort(struct tcp_conn *c);
 int tcp_set_keepalive(struct tcp_conn *c, bool on, uint64_t idle_us,
 		      uint32_t intvl_us, unsigned count);
 
+/*
+ * Turn Nagle off (on = true) or back on, at once (TCP_NODELAY). Turning
+ * it off sends what Nagle was holding back. Any state. Cannot fail.
+ */
+void tcp_set_nodelay(struct tcp_conn *c, bool on);
+
 /* The user drops its handle; c must not be used afterwards. */
 void tcp_release(struct tcp_conn *c);
 

@@ -914,6 +914,20 @@ tcp_set_keepalive(struct tcp_conn *c, bool on, uint64_t idle_us,
 	return 0;
 }
 
+void
+tcp_set_nodelay(struct tcp_conn *c, bool on)
+{
+	if (!on) {
+		c->t_flags &= ~TF_NODELAY;
+		return;
+	}
+	c->t_flags |= TF_NODELAY;
+	/* A small segment Nagle held may go now. */
+	if (c->state >= TCPS_ESTABLISHED && c->state != TCPS_TIME_WAIT)
+		tcp_output(c);
+	tcp_dispatch(c);
+}
+
 void *
 tcp_conn_user(const struct tcp_conn *c)
 {

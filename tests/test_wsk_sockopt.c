@@ -832,6 +832,80 @@ START_TEST(test_sockopt_listening_socket_gives_accepted_connections_its_values)
 }
 END_TEST
 
+/* Data segments the wskapi side (port a) sent from log index 'from' on. */
+static unsigned
+data_segs_from_a(unsigned from)
+{
+	unsigned n = 0;
+
+	for (unsigned i = from; i < wl.n; i++)
+		n += !wl.f[i].from_b && wl.f[i].len > 0;
+	return n;
+}
+
+/*
+ * TCP_NODELAY on a connected socket takes effect at once (what Nagle held
+ * goes out), and an accepted socket starts with its listening socket's
+ * TCP_NODELAY and keepalive values, as on Linux. The peer's delayed ACK
+ * (40 ms) is far off in these few 1 ms steps, so Nagle stays in force.
+ */
+START_TEST(test_sockopt_nodelay_applies_at_once_and_is_inherited)
+{
+	struct wsk_request r = rq(23);
+	struct wsk_mdl m[4];
+	WSK_BUF b[4];
+	WSK_SOCKET *ls, *a0, *a1;
+	unsigned from;
+
+	ls = bound_sock(WSK_FLAG_STREAM_SOCKET, 7002, false);
+	ck_assert_int_eq(ls->stream->listen(ls, &r), STATUS_SUCCESS);
+	ck_assert_int_eq(reap_one().status, STATUS_SUCCESS);
+	a0 = accept_from(ls, WSK_FLAG_STREAM_SOCKET, 7002, &t[0]);
+	ck_assert_uint_eq(get_u32(a0, WSK_IPPROTO_TCP, WSK_TCP_NODELAY), 0);
+	from = wl.n;
+	ck_assert_int_eq(send_out(a0, 0, 10, &m[0], &b[0], 30), STATUS_PENDING);
+	ck_assert_int_eq(send_out(a0, 10, 10, &m[1], &b[1], 31), STATUS_PENDING);
+	step_wc();
+	step_wc();
+	ck_assert_uint_eq(data_segs_from_a(from), 1);
+	ck_assert_int_eq(set_u32(a0, WSK_IPPROTO_TCP, WSK_TCP_NODELAY, 1),
+			 STATUS_SUCCESS);
+	step_wc();
+	ck_assert_uint_eq(data_segs_from_a(from), 2);
+	/* Both sends complete once the peer's delayed ACK comes. */
+	wait_n_by(2, step_wc, 200);
+	for (unsigned i = 0; i < 2; i++)
+		ck_assert_int_eq(reap_first().status, STATUS_SUCCESS);
+
+	/* The listener's values reach the next accepted socket. */
+	ck_assert_int_eq(set_u32(ls, WSK_IPPROTO_TCP, WSK_TCP_NODELAY, 1),
+			 STATUS_SUCCESS);
+	ck_assert_int_eq(set_u32(ls, WSK_SOL_SOCKET, WSK_SO_KEEPALIVE, 1),
+			 STATUS_SUCCESS);
+	ck_assert_int_eq(set_u32(ls, WSK_IPPROTO_TCP, WSK_TCP_KEEPALIVE, 7),
+			 STATUS_SUCCESS);
+	a1 = accept_from(ls, WSK_FLAG_STREAM_SOCKET, 7002, &t[1]);
+	ck_assert_uint_eq(get_u32(a1, WSK_IPPROTO_TCP, WSK_TCP_NODELAY), 1);
+	ck_assert_uint_eq(get_u32(a1, WSK_SOL_SOCKET, WSK_SO_KEEPALIVE), 1);
+	ck_assert_uint_eq(get_u32(a1, WSK_IPPROTO_TCP, WSK_TCP_KEEPALIVE), 7);
+	from = wl.n;
+	ck_assert_int_eq(send_out(a1, 0, 10, &m[2], &b[2], 32), STATUS_PENDING);
+	ck_assert_int_eq(send_out(a1, 10, 10, &m[3], &b[3], 33), STATUS_PENDING);
+	step_wc();
+	ck_assert_uint_eq(data_segs_from_a(from), 2);
+
+	wait_n_by(2, step_wc, 200);
+	for (unsigned i = 0; i < 2; i++)
+		ck_assert_int_eq(reap_first().status, STATUS_SUCCESS);
+	for (unsigned i = 0; i < 2; i++) {
+		close_sock(i == 0 ? a0 : a1);
+		tcp_abort(t[i].c);
+		tcp_release(t[i].c);
+	}
+	close_sock(ls);
+}
+END_TEST
+
 static Suite *
 wsk_sockopt_suite(void)
 {
@@ -842,6 +916,7 @@ wsk_sockopt_suite(void)
 	tcase_add_test(tc, test_sockopt_gets_defaults_and_refuses_bad_values_lengths_levels);
 	tcase_add_test(tc, test_sockopt_set_before_connect_reaches_the_connection_and_wire);
 	tcase_add_test(tc, test_sockopt_set_without_ring_room_changes_nothing);
+	tcase_add_test(tc, test_sockopt_nodelay_applies_at_once_and_is_inherited);
 	tcase_add_test(tc, test_sockopt_small_sndbuf_with_fast_open_connect_ex_buffer);
 	tcase_add_test(tc, test_sockopt_sndbuf_on_a_connected_socket_applies_at_once);
 	tcase_add_test(tc, test_sockopt_rcvbuf_bounds_the_window_and_applies_at_once);

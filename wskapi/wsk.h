@@ -351,7 +351,10 @@ typedef struct wsk_client_stream_dispatch {
  * it; SO_KEEPALIVE, TCP_KEEPALIVE, TCP_KEEPINTVL, TCP_KEEPCNT (keepalive,
  * above); SO_SNDBUF, SO_RCVBUF and TCP_MAXSEG (buffers and MSS, above:
  * ranges, when each applies, what a get returns).
- * TCP_NODELAY set before connect applies to the connection.
+ * TCP_NODELAY applies to the connection made by connect, and at once on
+ * a connected socket (turning Nagle off sends what it held back). An
+ * accepted socket starts with its listening socket's TCP_NODELAY and
+ * keepalive values (and SO_SNDBUF, SO_RCVBUF, TCP_MAXSEG), as on Linux.
  * TCP_FASTOPEN set before connect_ex turns on Fast Open (RFC 7413) for
  * the connection: the first SYN to a server asks for a cookie; once one is
  * cached, connect_ex's buffer (its first contiguous piece, up to the

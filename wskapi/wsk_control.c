@@ -338,6 +338,8 @@ wsk_call_control_socket(WSK_SOCKET *s, enum wsk_control_socket_type type,
 			so->fastopen_value = v;
 		if (opt == &so->reuseaddr && so->bound)
 			wsk_bind_table_set(so);
+		if (opt == &so->nodelay && so->conn != NULL)
+			tcp_set_nodelay(so->conn, so->nodelay);
 		if (out_size_returned != NULL)
 			*out_size_returned = 0;
 		if (req != NULL)

@@ -90,6 +90,23 @@ adopt(struct wsk_sock *ls, struct tcp_conn *conn, void *context,
 	wsk_bind_table_set(so);
 	so->conn = conn;
 	tcp_conn_set_user(conn, so);
+	/* As on Linux, an accepted socket starts with its listener's
+	 * TCP_NODELAY and keepalive settings (buffers and the MSS clamp
+	 * came through the engine's listener already). */
+	so->nodelay = ls->nodelay;
+	so->keepalive = ls->keepalive;
+	so->keep_idle_s = ls->keep_idle_s;
+	so->keep_intvl_s = ls->keep_intvl_s;
+	so->keep_cnt = ls->keep_cnt;
+	if (so->nodelay)
+		tcp_set_nodelay(conn, true);
+	if (so->keepalive) {
+		struct tcp_conn_opts o;
+
+		wsk_keepalive_apply(so, &o);
+		tcp_set_keepalive(conn, true, o.keepalive_idle_us,
+				  o.keepalive_intvl_us, o.keepalive_probes);
+	}
 	return so;
 }
 
