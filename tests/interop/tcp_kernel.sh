@@ -32,19 +32,7 @@ losses=${TCP_INTEROP_LOSS:-0 1 5}
 run_timeout=${TCP_INTEROP_TIMEOUT:-120}
 steps=" ${TCP_INTEROP_STEPS:-ek-short ek-up ek-down ke-short ke-up ke-down} "
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
-
-pass() {
-	echo "ok: $*"
-}
+. "$(dirname "$0")/lib.sh"
 
 [ -x "$peer" ] || fail "$peer is not an executable"
 [ -r "$kpeer" ] || fail "$kpeer is not readable"
@@ -54,68 +42,7 @@ for tool in ip nft ethtool ping python3; do
 done
 ip netns list >/dev/null 2>&1 || skip "ip netns is not available"
 
-id=$$
-ns_eng=wdpE$id
-ns_ker=wdpK$id
-if_eng=wdpe$id
-if_ker=wdpk$id
-prefix=wdp$id
-net=10.78.$((id % 254 + 1))
-eng_ip=$net.1
-ker_ip=$net.2
-work=$(mktemp -d "${TMPDIR:-/tmp}/wdp-tcp.XXXXXX")
-
-created_eng=false
-created_ker=false
-bg_pid=
-
-stop_bg() {
-	if [ -n "$bg_pid" ] && kill -0 "$bg_pid" 2>/dev/null; then
-		kill -TERM "$bg_pid" 2>/dev/null || true
-		for _ in $(seq 50); do
-			kill -0 "$bg_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$bg_pid" 2>/dev/null || true
-	fi
-	[ -n "$bg_pid" ] && wait "$bg_pid" 2>/dev/null || true
-	bg_pid=
-}
-
-cleanup() {
-	local rc=$?
-
-	trap - EXIT
-	stop_bg
-	if $created_eng; then ip netns del "$ns_eng" 2>/dev/null || true; fi
-	if $created_ker; then ip netns del "$ns_ker" 2>/dev/null || true; fi
-	rm -rf "/var/run/dpdk/$prefix"
-	rm -rf "$work"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-ip netns add "$ns_eng" 2>/dev/null || skip "cannot create network namespace $ns_eng"
-created_eng=true
-ip netns add "$ns_ker" 2>/dev/null || skip "cannot create network namespace $ns_ker"
-created_ker=true
-ip -n "$ns_eng" link add "$if_eng" type veth peer name "$if_ker" netns "$ns_ker" \
-	2>/dev/null || skip "cannot create a veth pair"
-ip netns exec "$ns_eng" sysctl -qw "net.ipv6.conf.$if_eng.disable_ipv6=1" 2>/dev/null || true
-# af_packet hands the engine frames exactly as the veth carries them: the
-# kernel must neither leave checksums to an offload (the engine would see
-# partial ones) nor send segments larger than the MTU (GSO/TSO; af_packet
-# would truncate them to its frame size).
-for ns_if in "$ns_ker:$if_ker" "$ns_eng:$if_eng"; do
-	ip netns exec "${ns_if%%:*}" ethtool -K "${ns_if#*:}" tx off tso off gso off gro off \
-		>/dev/null 2>&1 || skip "ethtool cannot turn the offloads of ${ns_if#*:} off"
-done
-ip -n "$ns_eng" link set "$if_eng" up
-ip -n "$ns_ker" addr add "$ker_ip/24" dev "$if_ker"
-ip -n "$ns_ker" link set "$if_ker" up
-ip -n "$ns_ker" link set lo up
+pair_setup 78 tcp
 pass "namespaces $ns_eng (engine $eng_ip) and $ns_ker (kernel $ker_ip) joined by $if_eng <-> $if_ker"
 
 eal=(--no-huge -m 512 --no-pci --no-shconf --no-telemetry -l 0
