@@ -6,7 +6,9 @@
  * ACK (answer with an ACK first) and drop with reset (answer with a RST
  * first), and every drop reason has its own counter.
  *
- * The segment being processed travels in one struct tcp_seg.
+ * The segment being processed travels in one struct tcp_seg
+ * (tcp_input.h). LISTEN and segments to no connection are in
+ * tcp_input_listen.c.
  */
 #include <errno.h>
 #include <string.h>
@@ -17,30 +19,17 @@
 #include "engine.h"
 #include "net.h"
 #include "tcp_var.h"
+#include "tcp_input.h"
 
 /* RFC 7323 §5.5: a timestamp older than 24 days is no longer compared. */
 #define TCP_PAWS_IDLE_US (24ULL * 24 * 3600 * 1000000)
 
-struct tcp_seg {
-	struct shard *s;
-	struct shard_port *sp;
-	struct rte_mbuf *m;		/* payload only; NULL once consumed */
-	struct tcp_key key;		/* as seen locally */
-	uint32_t seq;
-	uint32_t ack;
-	uint32_t len;			/* payload bytes */
-	uint16_t wnd;			/* raw window field */
-	uint8_t flags;
-	struct tcp_opts opts;
-};
-
-#define SEG_HAS(seg, f) (((seg)->flags & RTE_TCP_##f##_FLAG) != 0)
 
 /* RFC 9293 §3.10.7.1: the reset answering a segment that has no
  * connection (or whose ACK is unacceptable before synchronization).
  * Never answer a RST. */
-static void
-respond_reset(struct tcp_seg *seg)
+void
+tcp_in_respond_reset(struct tcp_seg *seg)
 {
 	if (SEG_HAS(seg, RST))
 		return;
@@ -92,8 +81,8 @@ seg_trim_front(struct tcp_seg *seg, uint32_t n)
 }
 
 /* Cut the payload down to 'n' bytes. */
-static void
-seg_trim_back(struct tcp_seg *seg, uint32_t n)
+void
+tcp_in_seg_trim_back(struct tcp_seg *seg, uint32_t n)
 {
 	if (seg->m != NULL && n < seg->len) {
 		struct rte_mbuf *m = seg->m, *last;
@@ -145,8 +134,8 @@ challenge_ack(struct tcp_conn *c)
 /* Take what the SYN (or SYN-ACK) offered: MSS, window scale, SACK,
  * timestamps (RFC 9293 §3.7.1, RFC 7323, RFC 2018). For a passive open,
  * what we offer back is exactly what was agreed. */
-static void
-syn_options(struct tcp_conn *c, const struct tcp_seg *seg, bool passive)
+void
+tcp_in_syn_options(struct tcp_conn *c, const struct tcp_seg *seg, bool passive)
 {
 	const struct tcp_conf *conf = &c->ts->conf;
 	const struct tcp_opts *o = &seg->opts;
@@ -468,7 +457,7 @@ input_syn_sent(struct tcp_conn *c, struct tcp_seg *seg)
 			return;
 		}
 		STAT_INC(s, tcp_drop_syn_sent_bad_ack);
-		respond_reset(seg);
+		tcp_in_respond_reset(seg);
 		return;
 	}
 	/* "If the RST bit is set, If the ACK was acceptable, then signal to
@@ -492,7 +481,7 @@ input_syn_sent(struct tcp_conn *c, struct tcp_seg *seg)
 	c->irs = seg->seq;
 	c->rcv_nxt = seg->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
-	syn_options(c, seg, false);
+	tcp_in_syn_options(c, seg, false);
 	c->snd_wnd = seg->wnd;		/* never scaled in a SYN */
 	c->max_sndwnd = c->snd_wnd;
 	c->snd_wl1 = seg->seq;
@@ -520,7 +509,7 @@ input_syn_sent(struct tcp_conn *c, struct tcp_seg *seg)
 			seg->flags &= (uint8_t)~RTE_TCP_SYN_FLAG;
 			if (seg->len > space) {
 				STAT_INC(s, tcp_drop_out_of_window);
-				seg_trim_back(seg, space);
+				tcp_in_seg_trim_back(seg, space);
 				seg->flags &= (uint8_t)~RTE_TCP_FIN_FLAG;
 			}
 			data_process(c, seg, false);
@@ -544,8 +533,8 @@ input_syn_sent(struct tcp_conn *c, struct tcp_seg *seg)
  * Synchronized states and SYN-RECEIVED (RFC 9293 §3.10.7.4), with RFC 5961
  * and RFC 7323 PAWS. Consumes seg->m when it queues data.
  */
-static void
-input_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
+void
+tcp_in_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 {
 	struct shard *s = c->ts->s;
 	bool ourfinacked = false;
@@ -644,12 +633,12 @@ input_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 			 * window is answered by an ACK stating the window. */
 			STAT_INC(s, tcp_drop_out_of_window);
 			c->t_flags |= TF_ACKNOW;
-			seg_trim_back(seg, 0);
+			tcp_in_seg_trim_back(seg, 0);
 			seg->flags &= (uint8_t)~RTE_TCP_FIN_FLAG;
 			if (seg->seq != c->rcv_nxt)
 				goto drop_after_ack;
 		} else {
-			seg_trim_back(seg, seg->len - todrop);
+			tcp_in_seg_trim_back(seg, seg->len - todrop);
 			seg->flags &= (uint8_t)~RTE_TCP_FIN_FLAG;
 		}
 	} else if (seg->len == 0 && !tcp_seq_in_window(seg->seq, c->rcv_nxt,
@@ -677,7 +666,7 @@ input_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 	if (tcp_seq_gt(seg->ack, c->snd_max)) {
 		if (c->state == TCPS_SYN_RECEIVED) {
 			STAT_INC(s, tcp_drop_syn_rcvd_bad_ack);
-			respond_reset(seg);
+			tcp_in_respond_reset(seg);
 			return;
 		}
 		STAT_INC(s, tcp_drop_ack_unsent);
@@ -697,7 +686,7 @@ input_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 	case TCPS_SYN_RECEIVED:
 		if (!tcp_seq_gt(seg->ack, c->snd_una)) {
 			STAT_INC(s, tcp_drop_syn_rcvd_bad_ack);
-			respond_reset(seg);
+			tcp_in_respond_reset(seg);
 			return;
 		}
 		c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
@@ -823,180 +812,6 @@ input_time_wait(struct tcp_conn *c, struct tcp_seg *seg)
 	return false;
 }
 
-/* What tcp_listener_set_conn_opts() gave the listener, for a connection
- * it makes (before any segment of it is built). */
-static void
-listener_conn_opts(const struct tcp_listener *l, struct tcp_conn *c)
-{
-	if (l->snd_buf != 0)
-		c->snd_buf = l->snd_buf;
-	if (l->rcv_buf != 0)
-		c->rcv_buf = l->rcv_buf;
-	c->user_mss = l->user_mss;
-}
-
-/*
- * LISTEN STATE (RFC 9293 §3.10.7.2), and SYN cookies (RFC 4987 §3.6).
- */
-static void
-input_listen(struct tcp_listener *l, struct tcp_seg *seg)
-{
-	struct tcp_shard *ts = l->ts;
-	struct shard *s = ts->s;
-	struct tcp_conn *c;
-
-	/* "First, check for a RST: An incoming RST should be ignored." */
-	if (SEG_HAS(seg, RST)) {
-		STAT_INC(s, tcp_drop_rst_no_conn);
-		return;
-	}
-	/* "Second, check for an ACK: Any acknowledgment is bad if it arrives
-	 * on a connection still in the LISTEN state. An acceptable reset
-	 * segment should be formed for any arriving ACK-bearing segment" --
-	 * unless it completes a SYN-cookie handshake. */
-	if (SEG_HAS(seg, ACK)) {
-		uint16_t mss = 0;
-
-		if (!SEG_HAS(seg, SYN) && ts->conf.syncookies)
-			mss = tcp_syncookie_check(&ts->secret, seg->key.raddr,
-				seg->key.laddr, seg->key.rport, seg->key.lport,
-				seg->seq - 1, seg->ack - 1, s->now_us);
-		if (mss == 0) {
-			if (ts->conf.syncookies && !SEG_HAS(seg, SYN))
-				STAT_INC(s, tcp_syncookies_bad);
-			STAT_INC(s, tcp_drop_listen_ack);
-			respond_reset(seg);
-			return;
-		}
-		if (l->acc_count >= l->backlog) {
-			STAT_INC(s, tcp_drop_accept_full);
-			return;
-		}
-		c = tcp_conn_alloc(ts, seg->sp, &seg->key);
-		if (c == NULL)
-			return;
-		c->listener = l;
-		c->user = l->user;
-		c->t_flags |= TF_PASSIVE | TF_EMBRYO;
-		l->embryos++;
-		c->iss = seg->ack - 1;
-		c->snd_una = c->snd_nxt = c->snd_max = seg->ack;
-		c->sq_seq = seg->ack;
-		c->high_rxt = c->snd_una;
-		c->irs = seg->seq - 1;
-		c->rcv_nxt = c->rcv_adv = seg->seq;
-		listener_conn_opts(l, c);
-		c->peer_mss = mss;
-		/* The cookie's table has no entry below 536: a smaller clamp
-		 * still holds. */
-		c->t_maxseg = RTE_MIN(mss, tcp_mss_clamp(seg->sp, c->user_mss));
-		c->snd_wnd = c->max_sndwnd = seg->wnd;
-		c->snd_wl1 = seg->seq;
-		c->snd_wl2 = seg->ack;
-		if (tcp_conn_insert(c) != 0) {
-			tcp_conn_free(c);
-			return;
-		}
-		STAT_INC(s, tcp_syncookies_ok);
-		STAT_INC(s, tcp_conn_passive);
-		tcp_conn_established(c);
-		input_synchronized(c, seg);
-		tcp_dispatch(c);
-		return;
-	}
-	/* "Third, check for a SYN". Anything else: "drop the segment and
-	 * return". */
-	if (!SEG_HAS(seg, SYN)) {
-		STAT_INC(s, tcp_drop_bad_flags);
-		return;
-	}
-	if (l->embryos + l->acc_count >= l->backlog) {
-		if (ts->conf.syncookies) {
-			tcp_send_syncookie_synack(l, seg->sp, &seg->key,
-				seg->seq, (seg->opts.present & TCP_OPT_HAS_MSS)
-					? seg->opts.mss : 536);
-			return;
-		}
-		STAT_INC(s, tcp_drop_backlog_full);
-		return;
-	}
-	c = tcp_conn_alloc(ts, seg->sp, &seg->key);
-	if (c == NULL)
-		return;
-	c->listener = l;
-	c->user = l->user;
-	c->t_flags |= TF_PASSIVE | TF_EMBRYO;
-	l->embryos++;
-	listener_conn_opts(l, c);
-	/* "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ, and any other
-	 * control or text should be queued for processing later. ISS should
-	 * be selected and a SYN segment sent of the form
-	 * <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>." Text in a SYN is not kept:
-	 * the peer sends it again after the handshake. */
-	tcp_conn_init_seq(c);
-	c->irs = seg->seq;
-	c->rcv_nxt = c->rcv_adv = seg->seq + 1;
-	syn_options(c, seg, true);
-	c->snd_wnd = c->max_sndwnd = seg->wnd;
-	c->snd_wl1 = seg->seq;
-	c->snd_wl2 = c->iss;
-	c->state = TCPS_SYN_RECEIVED;
-	if (tcp_conn_insert(c) != 0) {
-		tcp_conn_free(c);
-		return;
-	}
-	STAT_INC(s, tcp_conn_passive);
-	/* RFC 7413 §4.2.2: with a valid Fast Open cookie the SYN's text is
-	 * kept after all, acknowledged by the SYN-ACK, and the connection is
-	 * the user's at once. */
-	if (tcp_tfo_server_syn(l, c, &seg->opts, seg->len)) {
-		uint32_t space = tcp_rcv_space(c);
-
-		if (seg->len > space) {
-			STAT_INC(s, tcp_drop_out_of_window);
-			seg_trim_back(seg, space);
-		}
-		if (seg->len > 0) {
-			c->rcv_nxt += seg->len;
-			c->rcv_adv = c->rcv_nxt;
-			tcp_rq_append(c, seg->m);
-			seg->m = NULL;
-		}
-		l->embryos--;
-		l->acceptq[(l->acc_head + l->acc_count) % l->backlog] = c;
-		l->acc_count++;
-		c->t_flags |= TF_IN_ACCEPTQ;
-		c->t_events |= TEV_CONNECTED | TEV_READABLE;
-		tcp_output(c);
-		tcp_dispatch(c);
-		return;
-	}
-	tcp_output(c);
-}
-
-/* No connection: a listener, or RFC 9293 §3.10.7.1 CLOSED. */
-static void
-input_no_conn(struct tcp_shard *ts, struct tcp_seg *seg)
-{
-	struct tcp_listener *l = tcp_listener_find(ts, seg->key.laddr,
-						   seg->key.lport);
-
-	if (l != NULL) {
-		input_listen(l, seg);
-		return;
-	}
-	/* "If the state is CLOSED ... all data in the incoming segment is
-	 * discarded. An incoming segment containing a RST is discarded. An
-	 * incoming segment not containing a RST causes a RST to be sent in
-	 * response." */
-	if (SEG_HAS(seg, RST)) {
-		STAT_INC(ts->s, tcp_drop_rst_no_conn);
-		return;
-	}
-	STAT_INC(ts->s, tcp_rst_no_conn);
-	respond_reset(seg);
-}
-
 /*
  * Validate a segment and fill seg (RFC 9293 §3.10.7 up to the lookup).
  * Returns true with seg ready (seg->m the payload, possibly empty), or
@@ -1078,7 +893,7 @@ static void
 seg_process(struct tcp_shard *ts, struct tcp_seg *seg, struct tcp_conn *c)
 {
 	if (c == NULL) {
-		input_no_conn(ts, seg);
+		tcp_in_no_conn(ts, seg);
 		goto done;
 	}
 	/* Keepalive: the peer is alive, whatever the segment says. */
@@ -1090,12 +905,12 @@ seg_process(struct tcp_shard *ts, struct tcp_seg *seg, struct tcp_conn *c)
 		break;
 	case TCPS_TIME_WAIT:
 		if (input_time_wait(c, seg)) {
-			input_no_conn(ts, seg);
+			tcp_in_no_conn(ts, seg);
 			goto done;
 		}
 		break;
 	default:
-		input_synchronized(c, seg);
+		tcp_in_synchronized(c, seg);
 		break;
 	}
 	tcp_dispatch(c);
