@@ -6,10 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <rte_errno.h>
 #include <rte_eth_ring.h>
+#include <rte_lcore.h>
 #include <rte_ring.h>
 
 #include "app_common.h"
+#include "engine.h"
+#include "tcp.h"
 
 /* Free 2 MB hugepages in the system pool (0 when unknown). */
 static unsigned long
@@ -171,4 +175,44 @@ app_on_signal(volatile bool *flag)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+struct engine *
+app_engine_open(const char *prog, const char *name, uint16_t ethdev,
+		const struct port_conf *pc, const struct tcp_conf *tc)
+{
+	struct engine_conf ec;
+	struct engine *eng;
+	int rc;
+
+	engine_conf_init(&ec, name);
+	ec.lcores[0] = rte_lcore_id();
+	eng = engine_create(&ec);
+	if (eng == NULL) {
+		fprintf(stderr, "%s: cannot create engine %s: %s\n", prog, name,
+			rte_strerror(rte_errno));
+		return NULL;
+	}
+	rc = tcp_engine_enable(eng, tc);
+	if (rc == 0)
+		rc = engine_add_ethdev_port(eng, ethdev, pc);
+	if (rc >= 0)
+		rc = engine_start(eng);
+	if (rc < 0) {
+		fprintf(stderr, "%s: cannot start engine %s on port %u: %s\n",
+			prog, name, ethdev, strerror(-rc));
+		tcp_engine_disable(eng);
+		engine_destroy(eng);
+		return NULL;
+	}
+	return eng;
+}
+
+void
+app_engine_close(struct engine *eng)
+{
+	if (eng == NULL)
+		return;
+	tcp_engine_disable(eng);
+	engine_destroy(eng);
 }

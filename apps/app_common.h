@@ -1,14 +1,19 @@
 /*
  * What every wskdp program shares: splitting "[EAL options] -- [app
  * options]", choosing EAL defaults when the user gave none, strict number
- * parsing with messages that name the option and its range, and the
- * in-memory net_ring link for self-contained runs.
+ * parsing with messages that name the option and its range, the
+ * in-memory net_ring link for self-contained runs, and an engine with TCP
+ * on one port.
  */
 #ifndef WSKDP_APP_COMMON_H
 #define WSKDP_APP_COMMON_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+struct engine;
+struct port_conf;
+struct tcp_conf;
 
 #define APP_MAX_ARGS 64
 
@@ -46,5 +51,19 @@ void app_remove_runtime_dir(const struct app_args *a, const char *dir);
 
 /* Install SIGINT/SIGTERM handlers that set *flag. */
 void app_on_signal(volatile bool *flag);
+
+/*
+ * One engine, one shard on the calling lcore, TCP on with 'tc', and the
+ * ethdev 'ethdev' as its port, started. Failures are printed as
+ * "PROG: cannot create engine NAME: ..." or "PROG: cannot start engine
+ * NAME on port N: ...".
+ * @return the engine; NULL on failure (nothing left behind).
+ */
+struct engine *app_engine_open(const char *prog, const char *name,
+			       uint16_t ethdev, const struct port_conf *pc,
+			       const struct tcp_conf *tc);
+
+/* TCP off and the engine destroyed. NULL: nothing happens. */
+void app_engine_close(struct engine *eng);
 
 #endif

@@ -587,45 +587,13 @@ static struct engine *
 engine_open(const char *name, uint16_t ethdev, const struct port_conf *pc,
 	    uint32_t time_wait_ms, uint32_t max_conns)
 {
-	struct engine_conf ec;
 	struct tcp_conf tc;
-	struct engine *eng;
-	int rc;
 
-	engine_conf_init(&ec, name);
-	ec.lcores[0] = rte_lcore_id();
-	eng = engine_create(&ec);
-	if (eng == NULL) {
-		fprintf(stderr, PROG ": cannot create engine %s: %s\n", name,
-			rte_strerror(rte_errno));
-		return NULL;
-	}
 	tcp_conf_init(&tc);
 	tc.time_wait_us = time_wait_ms * 1000;
 	if (max_conns > tc.max_conns)
 		tc.max_conns = max_conns;
-	rc = tcp_engine_enable(eng, &tc);
-	if (rc == 0)
-		rc = engine_add_ethdev_port(eng, ethdev, pc);
-	if (rc >= 0)
-		rc = engine_start(eng);
-	if (rc < 0) {
-		fprintf(stderr, PROG ": cannot start engine %s on port %u: %s\n",
-			name, ethdev, strerror(-rc));
-		tcp_engine_disable(eng);
-		engine_destroy(eng);
-		return NULL;
-	}
-	return eng;
-}
-
-static void
-engine_close(struct engine *eng)
-{
-	if (eng == NULL)
-		return;
-	tcp_engine_disable(eng);
-	engine_destroy(eng);
+	return app_engine_open(PROG, name, ethdev, pc, &tc);
 }
 
 static void
@@ -836,8 +804,8 @@ out:
 	replay_server_destroy(rs);
 	if (cli != NULL)
 		capture_detach(cli);
-	engine_close(cli);
-	engine_close(srv);
+	app_engine_close(cli);
+	app_engine_close(srv);
 	replay_mask_free(mask);
 	replay_capture_free(cap);
 	free(flows);

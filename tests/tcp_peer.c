@@ -65,42 +65,10 @@ linger(struct shard *a, struct shard *b, uint64_t us)
 static struct engine *
 engine_open(const char *name, uint16_t ethdev, const struct port_conf *pc)
 {
-	struct engine_conf ec;
 	struct tcp_conf tc;
-	struct engine *eng;
-	int rc;
 
-	engine_conf_init(&ec, name);
-	ec.lcores[0] = rte_lcore_id();
-	eng = engine_create(&ec);
-	if (eng == NULL) {
-		fprintf(stderr, "%s: cannot create engine %s: %s\n", PROG, name,
-			rte_strerror(rte_errno));
-		return NULL;
-	}
 	tcp_conf_init(&tc);
-	rc = tcp_engine_enable(eng, &tc);
-	if (rc == 0)
-		rc = engine_add_ethdev_port(eng, ethdev, pc);
-	if (rc >= 0)
-		rc = engine_start(eng);
-	if (rc < 0) {
-		fprintf(stderr, "%s: cannot start engine %s on port %u: %s\n",
-			PROG, name, ethdev, strerror(-rc));
-		tcp_engine_disable(eng);
-		engine_destroy(eng);
-		return NULL;
-	}
-	return eng;
-}
-
-static void
-engine_close(struct engine *eng)
-{
-	if (eng == NULL)
-		return;
-	tcp_engine_disable(eng);
-	engine_destroy(eng);
+	return app_engine_open(PROG, name, ethdev, pc, &tc);
 }
 
 /* Ping the peer until it answers, so its MAC is known before the first
@@ -151,7 +119,7 @@ run_port(const struct peer_opts *o)
 	if (peer_init(&p, client ? "client" : "server", eng, o,
 		      (uint32_t)o->conns) != 0) {
 		fprintf(stderr, "%s: out of memory\n", PROG);
-		engine_close(eng);
+		app_engine_close(eng);
 		return 1;
 	}
 	deadline = engine_clock_now_us(&p.s->clock) + o->timeout_s * 1000000;
@@ -192,7 +160,7 @@ run_port(const struct peer_opts *o)
 	if (p.l != NULL)
 		tcp_listener_close(p.l);
 	peer_free(&p);
-	engine_close(eng);
+	app_engine_close(eng);
 	return rc;
 }
 
@@ -225,8 +193,8 @@ run_ring_bench(const struct peer_opts *o)
 	ce = engine_open("bench_cli", ea, &pa);
 	se = engine_open("bench_srv", eb, &pb);
 	if (ce == NULL || se == NULL) {
-		engine_close(ce);
-		engine_close(se);
+		app_engine_close(ce);
+		app_engine_close(se);
 		return 1;
 	}
 	co.mode = MODE_CLIENT;
@@ -267,8 +235,8 @@ run_ring_bench(const struct peer_opts *o)
 	tcp_listener_close(sp.l);
 	peer_free(&cp);
 	peer_free(&sp);
-	engine_close(ce);
-	engine_close(se);
+	app_engine_close(ce);
+	app_engine_close(se);
 	return rc;
 }
 
