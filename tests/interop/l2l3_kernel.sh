@@ -15,19 +15,7 @@ set -euo pipefail
 
 gen=${1:?usage: $0 PATH/TO/wskdp-gen}
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
-
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
-
-pass() {
-	echo "ok: $*"
-}
+. "$(dirname "$0")/lib.sh"
 
 [ -x "$gen" ] || fail "$gen is not an executable"
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces and veth)"
@@ -58,15 +46,7 @@ cleanup() {
 	local rc=$?
 
 	trap - EXIT
-	if [ -n "$engine_pid" ] && kill -0 "$engine_pid" 2>/dev/null; then
-		kill -TERM "$engine_pid" 2>/dev/null || true
-		for _ in $(seq 50); do
-			kill -0 "$engine_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$engine_pid" 2>/dev/null || true
-		wait "$engine_pid" 2>/dev/null || true
-	fi
+	stop_pid "$engine_pid"
 	# Deleting a namespace deletes the veth end inside it, and with it
 	# the peer.
 	if $created_eng; then ip netns del "$ns_eng" 2>/dev/null || true; fi

@@ -16,9 +16,7 @@ replay=$1
 src=$2
 fx=$src/pcaps/replay
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-pass() { echo "ok: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces and veth)"
 for tool in ip nginx python3 ethtool; do
