@@ -108,6 +108,16 @@ wsk_keepalive_apply(struct wsk_sock *so, struct tcp_conn_opts *o)
 	o->keepalive_probes = (uint8_t)so->keep_cnt;
 }
 
+void
+wsk_keepalive_to_conn(struct wsk_sock *so)
+{
+	struct tcp_conn_opts o;
+
+	wsk_keepalive_apply(so, &o);
+	tcp_set_keepalive(so->conn, o.keepalive, o.keepalive_idle_us,
+			  o.keepalive_intvl_us, o.keepalive_probes);
+}
+
 /* SO_KEEPALIVE, TCP_KEEPALIVE, TCP_KEEPINTVL, TCP_KEEPCNT (wsk.h): the
  * values live in the socket, go to tcp_connect() and, on a connected
  * socket, to the connection at once. */
@@ -122,8 +132,6 @@ keepalive_option(struct wsk_sock *so, enum wsk_control_socket_type type,
 			     code == WSK_TCP_KEEPCNT ? &so->keep_cnt : NULL;
 
 	if (type == WskSetOption) {
-		struct tcp_conn_opts o;
-
 		if (in_buf == NULL || in_size < sizeof(v))
 			return STATUS_INVALID_PARAMETER;
 		memcpy(&v, in_buf, sizeof(v));
@@ -138,13 +146,8 @@ keepalive_option(struct wsk_sock *so, enum wsk_control_socket_type type,
 			so->keepalive = v != 0;
 		else
 			*field = v;
-		if (so->conn != NULL) {
-			wsk_keepalive_apply(so, &o);
-			tcp_set_keepalive(so->conn, o.keepalive,
-					  o.keepalive_idle_us,
-					  o.keepalive_intvl_us,
-					  o.keepalive_probes);
-		}
+		if (so->conn != NULL)
+			wsk_keepalive_to_conn(so);
 		if (out_size_returned != NULL)
 			*out_size_returned = 0;
 		if (req != NULL)

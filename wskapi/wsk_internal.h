@@ -566,6 +566,8 @@ NTSTATUS wsk_call_control_socket(WSK_SOCKET *s,
 				 const struct wsk_request *req);
 /* Fill o's keepalive fields from the socket's options. */
 void wsk_keepalive_apply(struct wsk_sock *so, struct tcp_conn_opts *o);
+/* Give the socket's connection its keepalive options at once. */
+void wsk_keepalive_to_conn(struct wsk_sock *so);
 /* Give a new listener the socket's SO_SNDBUF, SO_RCVBUF and TCP_MAXSEG,
  * for the connections it will make. */
 void wsk_listener_conn_opts(struct wsk_sock *so);

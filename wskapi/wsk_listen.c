@@ -100,13 +100,8 @@ adopt(struct wsk_sock *ls, struct tcp_conn *conn, void *context,
 	so->keep_cnt = ls->keep_cnt;
 	if (so->nodelay)
 		tcp_set_nodelay(conn, true);
-	if (so->keepalive) {
-		struct tcp_conn_opts o;
-
-		wsk_keepalive_apply(so, &o);
-		tcp_set_keepalive(conn, true, o.keepalive_idle_us,
-				  o.keepalive_intvl_us, o.keepalive_probes);
-	}
+	if (so->keepalive)
+		wsk_keepalive_to_conn(so);
 	return so;
 }
 
