@@ -19,29 +19,11 @@
 #include "fake_port.h"
 #include "net.h"
 #include "tcp.h"
+#include "tcp_pair.h"
 #include "test_eal.h"
 
-#define CLIENT_IP "10.0.0.1"
-#define SERVER_IP "10.0.0.2"
-#define SERVER_PORT 8080
 #define SEC 1000000ULL
 #define MAX_FRAMES 64
-
-static struct fake_port fpc, fps;
-static struct engine *cli, *srv;
-static struct shard *cs, *ss;
-static struct tcp_conf conf;
-
-struct tconn {
-	struct tcp_conn *c;
-	unsigned connected, closed;
-	enum tcp_close_reason reason;
-};
-
-struct tlisten {
-	struct tcp_listener *l;
-	unsigned ready;
-};
 
 /* One TCP frame seen on the wire. */
 struct frame {
@@ -61,35 +43,6 @@ struct watch {
 };
 
 static struct watch wcli = { .s = &cs }, wsrv = { .s = &ss };
-static struct tlisten tl;
-static struct tconn tcli, tsrv;
-
-static void
-up_connected(struct tcp_conn *c)
-{
-	((struct tconn *)tcp_conn_user(c))->connected++;
-}
-
-static void
-up_accept_ready(struct tcp_listener *l)
-{
-	((struct tlisten *)tcp_listener_user(l))->ready++;
-}
-
-static void
-up_closed(struct tcp_conn *c, enum tcp_close_reason r)
-{
-	struct tconn *t = tcp_conn_user(c);
-
-	t->closed++;
-	t->reason = r;
-}
-
-static const struct tcp_upcalls upcalls = {
-	.connected = up_connected,
-	.accept_ready = up_accept_ready,
-	.closed = up_closed,
-};
 
 static bool
 wire_watch(void *arg, const struct rte_mbuf *m)
@@ -124,114 +77,30 @@ watch_reset(struct watch *w)
 	w->n = 0;
 }
 
-static rte_be32_t
-ip(const char *s)
-{
-	rte_be32_t a;
-
-	ck_assert_int_eq(port_parse_ipv4(s, &a, NULL), 0);
-	return a;
-}
-
+/* tcp_pair's engines, with both wire directions watched. */
 static void
-setup_pair(void)
+setup_keepalive(void)
 {
-	test_eal_init();
-	tcp_conf_init(&conf);
-	conf.seed = 42;
-	fake_port_init(&fpc);
-	fake_port_init(&fps);
-	fake_port_link(&fpc, &fps);
+	setup_pair();
 	wcli.n = wsrv.n = 0;
 	wcli.drop = wsrv.drop = false;
 	fpc.wire_filter = wire_watch;
 	fpc.wire_filter_arg = &wcli;
 	fps.wire_filter = wire_watch;
 	fps.wire_filter_arg = &wsrv;
-	cli = test_engine_create("kac", &fpc, CLIENT_IP "/24", NULL, 0x01, NULL);
-	srv = test_engine_create("kas", &fps, SERVER_IP "/24", NULL, 0x02, NULL);
-	ck_assert_ptr_nonnull(cli);
-	ck_assert_ptr_nonnull(srv);
-	cs = cli->shards[0];
-	ss = srv->shards[0];
-	ck_assert_int_eq(tcp_engine_enable(cli, &conf), 0);
-	ck_assert_int_eq(tcp_engine_enable(srv, &conf), 0);
-	tcp_set_upcalls(cs, &upcalls);
-	tcp_set_upcalls(ss, &upcalls);
 }
 
-/* Both clocks move by 'us', then the client polls, then the server. */
+/* The server's frames flow again, then tcp_pair's leak checks. */
 static void
-advance(uint64_t us)
+teardown_keepalive(void)
 {
-	engine_clock_advance(&cs->clock, us);
-	engine_clock_advance(&ss->clock, us);
-	test_engine_poll(cli, 1);
-	test_engine_poll(srv, 1);
-}
-
-/* Let every timer run out, then no connection and no mbuf may be left. */
-static void
-teardown_pair(void)
-{
-	unsigned conns_c, conns_s, mbufs_c, mbufs_s;
-
 	wcli.drop = wsrv.drop = false;
-	for (int i = 0; i < 70; i++)
-		advance(SEC);
-	conns_c = tcp_shard_conns_in_use(cs);
-	conns_s = tcp_shard_conns_in_use(ss);
-	tcp_engine_disable(cli);
-	tcp_engine_disable(srv);
-	shard_tx_flush(cs);
-	shard_tx_flush(ss);
-	fake_port_drain(&fpc);
-	fake_port_drain(&fps);
-	mbufs_c = rte_mempool_in_use_count(cs->pool);
-	mbufs_s = rte_mempool_in_use_count(ss->pool);
-	engine_destroy(cli);
-	engine_destroy(srv);
-	cli = srv = NULL;
-	ck_assert_uint_eq(conns_c, 0);
-	ck_assert_uint_eq(conns_s, 0);
-	ck_assert_uint_eq(mbufs_c, 0);
-	ck_assert_uint_eq(mbufs_s, 0);
+	teardown_common();
 }
 
-static uint64_t
-stat(struct engine *e, const char *name)
-{
-	int i = shard_stat_index(name);
-
-	ck_assert_int_ge(i, 0);
-	return engine_stat(e, (enum shard_stat)i);
-}
-
-/* Connect (with options o, NULL for none) and accept; then let the
- * handshake's last ACK settle. */
+/* Either side may be closed already (keepalive gave up). */
 static void
-open_pair(const struct tcp_conn_opts *o)
-{
-	memset(&tl, 0, sizeof(tl));
-	memset(&tcli, 0, sizeof(tcli));
-	memset(&tsrv, 0, sizeof(tsrv));
-	ck_assert_int_eq(tcp_listen(ss, 0, htons(SERVER_PORT), 16, &tl, &tl.l), 0);
-	ck_assert_int_eq(tcp_connect(cs, 0, 0, 0, ip(SERVER_IP),
-				     htons(SERVER_PORT), o, &tcli, &tcli.c), 0);
-	for (int i = 0; i < 20 && tl.ready == 0; i++)
-		advance(0);
-	advance(0);
-	advance(0);
-	ck_assert_uint_eq(tl.ready, 1);
-	tsrv.c = tcp_accept(tl.l);
-	ck_assert_ptr_nonnull(tsrv.c);
-	tcp_conn_set_user(tsrv.c, &tsrv);
-	ck_assert_int_eq(tcp_conn_state(tcli.c), TCPS_ESTABLISHED);
-	ck_assert_int_eq(tcp_conn_state(tsrv.c), TCPS_ESTABLISHED);
-}
-
-static void
-close_pair(void)
+close_pair_either(void)
 {
 	if (tcp_conn_state(tcli.c) != TCPS_CLOSED)
 		tcp_shutdown(tcli.c);
@@ -283,16 +152,16 @@ run_for(uint64_t total_us, uint64_t step_us)
 
 START_TEST(test_keepalive_is_off_by_default_no_probe_after_three_hours)
 {
-	open_pair(NULL);
+	open_pair_opts(NULL);
 	watch_reset(&wcli);
 	watch_reset(&wsrv);
 	run_for(3 * 3600 * SEC, SEC);
 	ck_assert_uint_eq(wcli.n, 0);
 	ck_assert_uint_eq(wsrv.n, 0);
-	ck_assert_uint_eq(stat(cli, "tcp_keepalive_probes"), 0);
-	ck_assert_uint_eq(stat(srv, "tcp_keepalive_probes"), 0);
+	ck_assert_uint_eq(pair_stat(cli, "tcp_keepalive_probes"), 0);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_keepalive_probes"), 0);
 	ck_assert_int_eq(tcp_conn_state(tcli.c), TCPS_ESTABLISHED);
-	close_pair();
+	close_pair_either();
 }
 END_TEST
 
@@ -301,7 +170,7 @@ START_TEST(test_keepalive_probes_at_idle_then_every_interval_and_times_out_after
 	uint64_t t[MAX_FRAMES], t0;
 	unsigned n;
 
-	open_pair(NULL);
+	open_pair_opts(NULL);
 	ck_assert_int_eq(tcp_set_keepalive(tcli.c, true, 10 * SEC, 2 * SEC, 3), 0);
 	t0 = server_sends_a_byte();
 	/* The client's delayed ACK of the byte goes out, then the server's
@@ -324,13 +193,13 @@ START_TEST(test_keepalive_probes_at_idle_then_every_interval_and_times_out_after
 	ck_assert_uint_eq(tcli.closed, 1);
 	ck_assert_int_eq(tcli.reason, TCP_CLOSE_TIMEOUT);
 	ck_assert_int_eq(tcp_conn_state(tcli.c), TCPS_CLOSED);
-	ck_assert_uint_eq(stat(cli, "tcp_keepalive_probes"), 3);
-	ck_assert_uint_eq(stat(cli, "tcp_keepalive_drops"), 1);
-	ck_assert_uint_eq(stat(cli, "tcp_conn_timeout"), 1);
+	ck_assert_uint_eq(pair_stat(cli, "tcp_keepalive_probes"), 3);
+	ck_assert_uint_eq(pair_stat(cli, "tcp_keepalive_drops"), 1);
+	ck_assert_uint_eq(pair_stat(cli, "tcp_conn_timeout"), 1);
 	/* The RST got through (only the server's frames are dropped). */
 	ck_assert_uint_eq(tsrv.closed, 1);
 	ck_assert_int_eq(tsrv.reason, TCP_CLOSE_RESET);
-	close_pair();
+	close_pair_either();
 }
 END_TEST
 
@@ -338,7 +207,7 @@ START_TEST(test_keepalive_answered_probes_keep_the_connection)
 {
 	uint64_t t[MAX_FRAMES], t0;
 
-	open_pair(NULL);
+	open_pair_opts(NULL);
 	ck_assert_int_eq(tcp_set_keepalive(tcli.c, true, 10 * SEC, 2 * SEC, 1), 0);
 	t0 = server_sends_a_byte();
 	watch_reset(&wcli);
@@ -349,12 +218,12 @@ START_TEST(test_keepalive_answered_probes_keep_the_connection)
 	ck_assert_uint_eq(t[0], t0 + 10 * SEC);
 	ck_assert_uint_eq(t[1], t0 + 20 * SEC + 1000);
 	ck_assert_uint_eq(t[2], t0 + 30 * SEC + 2000);
-	ck_assert_uint_eq(stat(cli, "tcp_keepalive_probes"), 3);
-	ck_assert_uint_eq(stat(cli, "tcp_keepalive_drops"), 0);
+	ck_assert_uint_eq(pair_stat(cli, "tcp_keepalive_probes"), 3);
+	ck_assert_uint_eq(pair_stat(cli, "tcp_keepalive_drops"), 0);
 	ck_assert_uint_eq(tcli.closed, 0);
 	ck_assert_int_eq(tcp_conn_state(tcli.c), TCPS_ESTABLISHED);
 	ck_assert_int_eq(tcp_conn_state(tsrv.c), TCPS_ESTABLISHED);
-	close_pair();
+	close_pair_either();
 }
 END_TEST
 
@@ -363,7 +232,7 @@ START_TEST(test_keepalive_received_data_postpones_the_probe)
 	uint64_t t[MAX_FRAMES], last = 0;
 	char buf[16];
 
-	open_pair(NULL);
+	open_pair_opts(NULL);
 	ck_assert_int_eq(tcp_set_keepalive(tcli.c, true, 10 * SEC, 2 * SEC, 3), 0);
 	watch_reset(&wcli);
 	/* A byte every 6 s for a minute: never 10 s of silence. */
@@ -373,11 +242,11 @@ START_TEST(test_keepalive_received_data_postpones_the_probe)
 		tcp_recv(tcli.c, buf, sizeof(buf));
 	}
 	ck_assert_uint_eq(probes(t, MAX_FRAMES), 0);
-	ck_assert_uint_eq(stat(cli, "tcp_keepalive_probes"), 0);
+	ck_assert_uint_eq(pair_stat(cli, "tcp_keepalive_probes"), 0);
 	run_for(11 * SEC, 1000);
 	ck_assert_uint_eq(probes(t, MAX_FRAMES), 1);
 	ck_assert_uint_eq(t[0], last + 10 * SEC);
-	close_pair();
+	close_pair_either();
 }
 END_TEST
 
@@ -388,7 +257,7 @@ START_TEST(test_keepalive_defaults_are_two_hours_75_seconds_and_9_probes)
 	ck_assert_uint_eq(conf.keepalive_idle_us, 7200 * SEC);
 	ck_assert_uint_eq(conf.keepalive_intvl_us, 75 * SEC);
 	ck_assert_uint_eq(conf.keepalive_probes, 9);
-	open_pair(NULL);
+	open_pair_opts(NULL);
 	ck_assert_int_eq(tcp_set_keepalive(tcli.c, true, 0, 0, 0), 0);
 	t0 = server_sends_a_byte();
 	run_for(SEC, SEC);	/* the client's delayed ACK */
@@ -403,7 +272,7 @@ START_TEST(test_keepalive_defaults_are_two_hours_75_seconds_and_9_probes)
 	ck_assert_uint_eq(tcli.closed, 1);
 	ck_assert_int_eq(tcli.reason, TCP_CLOSE_TIMEOUT);
 	ck_assert_uint_eq(wcli.f[wcli.n - 1].t_us, t0 + 7875 * SEC);
-	close_pair();
+	close_pair_either();
 }
 END_TEST
 
@@ -417,7 +286,7 @@ START_TEST(test_keepalive_from_connect_options_and_turned_off_again)
 	};
 	uint64_t t[MAX_FRAMES], t0;
 
-	open_pair(&o);
+	open_pair_opts(&o);
 	t0 = server_sends_a_byte();
 	watch_reset(&wcli);
 	run_for(6 * SEC, 1000);
@@ -429,7 +298,7 @@ START_TEST(test_keepalive_from_connect_options_and_turned_off_again)
 	ck_assert_uint_eq(wcli.n, 0);
 	ck_assert_int_eq(tcp_conn_state(tcli.c), TCPS_ESTABLISHED);
 	ck_assert_int_eq(tcp_set_keepalive(tcli.c, true, 0, 0, 256), -EINVAL);
-	close_pair();
+	close_pair_either();
 }
 END_TEST
 
@@ -437,7 +306,7 @@ START_TEST(test_keepalive_no_probe_while_data_is_unacknowledged)
 {
 	uint64_t t[MAX_FRAMES];
 
-	open_pair(NULL);
+	open_pair_opts(NULL);
 	ck_assert_int_eq(tcp_set_keepalive(tcli.c, true, 2 * SEC, SEC, 3), 0);
 	/* The client's data is never acknowledged: retransmissions, not
 	 * probes, deal with the silent peer. */
@@ -446,11 +315,11 @@ START_TEST(test_keepalive_no_probe_while_data_is_unacknowledged)
 	watch_reset(&wcli);
 	run_for(20 * SEC, 10000);
 	ck_assert_uint_eq(probes(t, MAX_FRAMES), 0);
-	ck_assert_uint_eq(stat(cli, "tcp_keepalive_probes"), 0);
-	ck_assert_uint_gt(stat(cli, "tcp_rexmt_timeouts"), 0);
+	ck_assert_uint_eq(pair_stat(cli, "tcp_keepalive_probes"), 0);
+	ck_assert_uint_gt(pair_stat(cli, "tcp_rexmt_timeouts"), 0);
 	ck_assert_int_eq(tcp_conn_state(tcli.c), TCPS_ESTABLISHED);
 	tcp_abort(tcli.c);
-	close_pair();
+	close_pair_either();
 }
 END_TEST
 
@@ -460,7 +329,7 @@ keepalive_suite(void)
 	Suite *s = suite_create("tcp_keepalive");
 	TCase *tc = tcase_create("pair");
 
-	tcase_add_checked_fixture(tc, setup_pair, teardown_pair);
+	tcase_add_checked_fixture(tc, setup_keepalive, teardown_keepalive);
 	tcase_add_test(tc, test_keepalive_is_off_by_default_no_probe_after_three_hours);
 	tcase_add_test(tc, test_keepalive_probes_at_idle_then_every_interval_and_times_out_after_count);
 	tcase_add_test(tc, test_keepalive_answered_probes_keep_the_connection);
