@@ -15,7 +15,7 @@ src=$2
 command -v dpdk-dumpcap >/dev/null || { echo "SKIP: dpdk-dumpcap is not installed"; exit 77; }
 nr=/proc/sys/vm/nr_hugepages
 old_pages=$(cat "$nr")
-work=$(mktemp -d)
+work=$(mktemp -d /tmp/pd.XXXXXX)
 prefix=wdpdump$$
 pid=
 cleanup() {
@@ -35,14 +35,22 @@ free_pages=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
 mkdir -p "$work/huge"
 mount -t hugetlbfs -o pagesize=2M nodev "$work/huge" || { echo "SKIP: cannot mount hugetlbfs"; exit 77; }
 
-cap=$src/pcaps/replay/http_keepalive.pcap
+# net_pcap keeps only the first 63 bytes of its device arguments in the
+# memory it shares with a secondary process, which parses them again and
+# opens the files itself: a longer string makes the secondary's probe fail
+# (a cut-off key) or open a cut-off path. So both files live under the
+# short work directory.
+cp "$src/pcaps/replay/http_keepalive.pcap" "$work/in.pcap"
+cap=$work/in.pcap
+devargs="rx_pcap=$cap,tx_pcap=$work/out.pcap"
+[ ${#devargs} -le 63 ] || { echo "FAIL: net_pcap device arguments are ${#devargs} bytes, the PMD shares only 63"; exit 1; }
 # A secondary maps the primary's memory at the primary's addresses. Where
 # the EAL would choose them depends on the primary's own layout (a
 # sanitizer build's shadow memory moves it) and can collide with what
 # dpdk-dumpcap has mapped already, so pin them high in the address space,
 # clear of both.
 "$replay" -m 128 --base-virtaddr=0x300000000000 --huge-dir="$work/huge" --no-pci --file-prefix="$prefix" -l 0 \
-	--vdev="net_pcap0,rx_pcap=$cap,tx_pcap=$work/out.pcap" -- \
+	--vdev="net_pcap0,$devargs" -- \
 	--mode raw --pcap "$cap" --pps 200 --loop 100 --pdump >"$work/log" 2>&1 &
 pid=$!
 for _ in $(seq 300); do
