@@ -47,6 +47,7 @@ arp_table_init(struct arp_table *t, const char *name, int socket_id)
 		.socket_id = socket_id,
 	};
 
+	t->last = NULL;
 	t->hash = rte_hash_create(&hp);
 	t->entries = rte_zmalloc_socket(name,
 		sizeof(struct arp_entry) * WSKDP_ARP_ENTRIES,
@@ -79,6 +80,7 @@ arp_table_free(struct arp_table *t)
 	rte_free(t->entries);
 	t->hash = NULL;
 	t->entries = NULL;
+	t->last = NULL;
 }
 
 unsigned
@@ -319,12 +321,21 @@ arp_resolve(struct shard *s, struct shard_port *sp, rte_be32_t next_hop,
 	    struct rte_mbuf *m, struct rte_ether_addr *dst)
 {
 	struct arp_table *t = &sp->arp;
-	int32_t pos = rte_hash_lookup(t->hash, &next_hop);
-	struct arp_entry *e;
+	struct arp_entry *e = t->last;
+	int32_t pos;
 
+	/* Only the plain case takes the short way: a stale entry due for a
+	 * refresh goes through the lookup path below, which starts it. */
+	if (likely(e != NULL && e->ip == next_hop && e->state == ARP_REACHABLE &&
+		   s->now_us < e->expires_us)) {
+		*dst = e->mac;
+		return 0;
+	}
+	pos = rte_hash_lookup(t->hash, &next_hop);
 	if (likely(pos >= 0)) {
 		e = &t->entries[pos];
 		if (likely(e->state == ARP_REACHABLE)) {
+			t->last = e;
 			if (unlikely(s->now_us >= e->expires_us) &&
 			    !e->refreshing) {
 				e->refreshing = true;
@@ -407,7 +418,10 @@ arp_housekeeping(struct shard *s, struct shard_port *sp)
 			forget = s->now_us >= e->expires_us;
 			break;
 		}
-		if (forget)
+		if (forget) {
+			if (t->last == e)
+				t->last = NULL;
 			rte_hash_del_key(t->hash, &e->ip);
+		}
 	}
 }

@@ -23,6 +23,10 @@ struct arp_entry;
 struct arp_table {
 	struct rte_hash *hash;		/* IPv4 address -> entry index */
 	struct arp_entry *entries;	/* WSKDP_ARP_ENTRIES */
+	/* The entry that resolved the last packet: a generator sends nearly
+	 * everything to one next hop, and this spares the hash lookup per
+	 * packet. NULL whenever that entry leaves the table. */
+	struct arp_entry *last;
 };
 
 /* One port as one shard sees it: its queue, its tx batch, its ARP table. */

@@ -108,6 +108,19 @@ tcp_isn(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr,
 	return m + (uint32_t)siphash(s->isn_key, msg, sizeof(msg));
 }
 
+uint32_t
+tcp_isn_ts(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr,
+	   uint16_t sport, uint16_t dport, uint64_t now_us, uint32_t *ts_offset)
+{
+	uint8_t msg[12];
+	uint64_t h;
+
+	put_tuple(msg, saddr, daddr, sport, dport);
+	h = siphash(s->isn_key, msg, sizeof(msg));
+	*ts_offset = (uint32_t)(h >> 32);
+	return (uint32_t)(now_us / 4) + (uint32_t)h;
+}
+
 void
 tcp_tfo_cookie(const struct tcp_secret *s, uint32_t client_ip,
 	       uint32_t server_ip, uint8_t cookie[TCP_TFO_COOKIE_LEN])

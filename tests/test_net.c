@@ -234,6 +234,70 @@ START_TEST(test_unanswered_arp_retries_then_drops_the_waiting_packets)
 }
 END_TEST
 
+/* Echo request from the peer, whose reply goes back through ARP. */
+static void
+ping_from_peer(uint16_t seq)
+{
+	inject(buf, frame_icmp_echo(buf, &our_mac, &peer_mac, PEER_IP, OUR_IP,
+				    8, 1, seq, "x", 1));
+}
+
+/* Pops the next frame and says whether it is an ARP request (else an
+ * IPv4 frame to the peer's MAC is expected). */
+static bool
+pop_is_arp_request(void)
+{
+	struct rte_mbuf *m = fake_port_pop_tx(&fp);
+	const uint8_t *f;
+	bool arp;
+
+	ck_assert_ptr_nonnull(m);
+	f = rte_pktmbuf_mtod(m, const uint8_t *);
+	arp = f[12] == 0x08 && f[13] == 0x06 && f[14 + 7] == 1;
+	if (!arp) {
+		ck_assert_mem_eq(f, peer_mac.addr_bytes, 6);
+		ck_assert_uint_eq(f[13], 0x00);
+	}
+	rte_pktmbuf_free(m);
+	return arp;
+}
+
+START_TEST(test_neighbour_that_stops_answering_is_forgotten_and_asked_again)
+{
+	/* Resolved and used: replies go straight out. */
+	learn_peer();
+	ping_from_peer(1);
+	ck_assert(!pop_is_arp_request());
+	ping_from_peer(2);
+	ck_assert(!pop_is_arp_request());
+	ck_assert_uint_eq(stat("arp_requests_sent"), 0);
+	/* Past its lifetime the next packet still goes out, and a refresh
+	 * request with it. */
+	test_engine_advance(eng, WSKDP_ARP_REACHABLE_US);
+	ping_from_peer(3);
+	ck_assert_uint_eq(fake_port_tx_count(&fp), 2);
+	ck_assert(pop_is_arp_request());
+	ck_assert(!pop_is_arp_request());
+	ck_assert_uint_eq(stat("arp_requests_sent"), 1);
+	/* No answer: retried, then the entry is forgotten. */
+	for (int i = 0; i < 40; i++)
+		test_engine_advance(eng, WSKDP_HOUSEKEEPING_US);
+	ck_assert_uint_eq(stat("arp_requests_sent"), WSKDP_ARP_MAX_RETRIES);
+	while (fake_port_tx_count(&fp) > 0)
+		ck_assert(pop_is_arp_request());
+	/* The next reply must not go to the forgotten MAC: it waits while a
+	 * new resolution asks again. */
+	ping_from_peer(4);
+	ck_assert_uint_eq(fake_port_tx_count(&fp), 1);
+	ck_assert(pop_is_arp_request());
+	ck_assert_uint_eq(stat("arp_requests_sent"), WSKDP_ARP_MAX_RETRIES + 1);
+	/* Answered: the waiting reply goes out. */
+	inject(buf, frame_arp(buf, 2, &our_mac, &peer_mac, PEER_IP, &our_mac, OUR_IP));
+	ck_assert_uint_eq(fake_port_tx_count(&fp), 1);
+	ck_assert(!pop_is_arp_request());
+}
+END_TEST
+
 START_TEST(test_pending_queue_per_address_is_bounded)
 {
 	unsigned n = frame_icmp_echo(buf, &our_mac, &peer_mac, PEER_IP, OUR_IP,
@@ -482,6 +546,7 @@ net_suite(void)
 	tcase_add_test(tc, test_ethernet_padding_is_not_echoed);
 	tcase_add_test(tc, test_ping_from_unknown_peer_waits_for_arp_then_is_answered);
 	tcase_add_test(tc, test_unanswered_arp_retries_then_drops_the_waiting_packets);
+	tcase_add_test(tc, test_neighbour_that_stops_answering_is_forgotten_and_asked_again);
 	tcase_add_test(tc, test_pending_queue_per_address_is_bounded);
 	tcase_add_loop_test(tc, test_malformed_frame_is_dropped_with_its_own_counter,
 			    0, (int)RTE_DIM(bad_cases));

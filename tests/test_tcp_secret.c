@@ -102,6 +102,26 @@ START_TEST(test_isn_differs_between_seeds)
 }
 END_TEST
 
+START_TEST(test_isn_ts_gives_tcp_isn_and_a_per_tuple_timestamp_offset)
+{
+	struct tcp_secret s = seeded(7);
+	uint32_t off_a, off_b, off_later, off_other;
+
+	ck_assert_uint_eq(tcp_isn_ts(&s, CLIENT, SERVER, CPORT, SPORT, 1000, &off_a),
+			  tcp_isn(&s, CLIENT, SERVER, CPORT, SPORT, 1000));
+	tcp_isn_ts(&s, CLIENT, SERVER, CPORT, SPORT, 1000, &off_b);
+	ck_assert_uint_eq(off_a, off_b);
+	/* RFC 7323 §5.4: the offset belongs to the 4-tuple, not to the time
+	 * of the connection, so a reused tuple keeps PAWS monotonic. */
+	tcp_isn_ts(&s, CLIENT, SERVER, CPORT, SPORT, 1000 + 60 * SEC, &off_later);
+	ck_assert_uint_eq(off_a, off_later);
+	tcp_isn_ts(&s, CLIENT, SERVER, CPORT + 1, SPORT, 1000, &off_other);
+	ck_assert_uint_ne(off_a, off_other);
+	/* The offset is the hash's other half, not the ISN's own bits. */
+	ck_assert_uint_ne(off_a, tcp_isn(&s, CLIENT, SERVER, CPORT, SPORT, 0));
+}
+END_TEST
+
 START_TEST(test_seeded_secret_is_stable_across_builds_and_hosts)
 {
 	/* Pins the seed derivation and the hash input layout: recorded
@@ -387,6 +407,7 @@ tcp_secret_suite(void)
 	tcase_add_test(isn, test_isn_constant_within_one_4_microsecond_tick);
 	tcase_add_test(isn, test_isn_identical_for_identical_seeds);
 	tcase_add_test(isn, test_isn_differs_between_seeds);
+	tcase_add_test(isn, test_isn_ts_gives_tcp_isn_and_a_per_tuple_timestamp_offset);
 	tcase_add_test(isn, test_seeded_secret_is_stable_across_builds_and_hosts);
 	tcase_add_test(isn, test_keys_are_independent_per_use);
 	tcase_add_test(isn, test_random_secrets_differ);
