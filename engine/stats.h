@@ -90,6 +90,7 @@
 	X(tcp_drop_rst_out_of_window, "RSTs outside the receive window") \
 	X(tcp_challenge_acks,       "challenge ACKs sent (RFC 5961)") \
 	X(tcp_challenge_acks_limited, "challenge ACKs suppressed by the rate limit") \
+	X(tcp_oow_acks_limited, "ACKs to unacceptable segments suppressed by the per-connection rate limit") \
 	X(tcp_drop_syn_synchronized, "SYNs on synchronized connections (challenged)") \
 	X(tcp_drop_no_ack,          "segments without ACK on synchronized connections") \
 	X(tcp_drop_ack_old,         "ACKs too old to be acceptable (RFC 5961 §5)") \

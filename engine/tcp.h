@@ -111,6 +111,12 @@ struct tcp_conf {
 	uint16_t ephemeral_lo;		/* host order: 32768 */
 	uint16_t ephemeral_hi;		/* host order: 60999 (Linux default range) */
 	uint32_t challenge_ack_limit;	/* challenge ACKs per second per shard: 1000 */
+	/* At most one ACK per connection this often in reply to unacceptable
+	 * segments (PAWS, out of window, old, acking unsent data): 500 ms, as
+	 * Linux's tcp_invalid_ratelimit. 0 answers every one, as RFC 9293
+	 * reads, at the risk of an ACK storm between two endpoints whose
+	 * views went out of step. */
+	uint32_t oow_ack_interval_us;
 	bool syncookies;		/* SYN cookies when a backlog is full: true */
 	uint64_t seed;			/* 0: random keys; else deterministic keys */
 	/* TCP Fast Open client (RFC 7413): servers whose cookie and MSS each

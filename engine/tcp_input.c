@@ -131,6 +131,31 @@ challenge_ack(struct tcp_conn *c)
 	tcp_output(c);
 }
 
+/* RFC 9293 answers every unacceptable segment with an ACK. Two endpoints
+ * whose views of each other went out of step (a forged segment accepted
+ * as data, a forged timestamp taken as TS.Recent) then answer each other's
+ * ACKs for ever, an ACK storm. As Linux does (tcp_oow_rate_limited), such
+ * ACKs go out at most once per oow_ack_interval_us per connection. Like
+ * Linux, only in answer to segments without data or with SYN: a data
+ * segment is not part of an ACK loop, and its sender needs the ACK.
+ * 'limitable' says which the segment was on arrival. Returns whether this
+ * ACK may go. */
+static bool
+oow_ack_allowed(struct tcp_conn *c, bool limitable)
+{
+	struct tcp_shard *ts = c->ts;
+	uint64_t now = ts->s->now_us;
+
+	if (!limitable || ts->conf.oow_ack_interval_us == 0)
+		return true;
+	if (now < c->oow_ack_next_us) {
+		STAT_INC(ts->s, tcp_oow_acks_limited);
+		return false;
+	}
+	c->oow_ack_next_us = now + ts->conf.oow_ack_interval_us;
+	return true;
+}
+
 /* Take what the SYN (or SYN-ACK) offered: MSS, window scale, SACK,
  * timestamps (RFC 9293 §3.7.1, RFC 7323, RFC 2018). For a passive open,
  * what we offer back is exactly what was agreed. */
@@ -538,6 +563,8 @@ tcp_in_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 {
 	struct shard *s = c->ts->s;
 	bool ourfinacked = false;
+	/* Before trimming changes it: may an ACK answering it be limited? */
+	bool limitable = seg->len == 0 || SEG_HAS(seg, SYN);
 	uint32_t rcv_wnd, todrop;
 
 	/* RFC 7323 §5.3 PAWS: "If SEG.TSval < TS.Recent and the RST bit is
@@ -549,7 +576,7 @@ tcp_in_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 			c->ts_recent = 0;
 		} else {
 			STAT_INC(s, tcp_drop_paws);
-			goto drop_after_ack;
+			goto drop_after_oow_ack;
 		}
 	}
 
@@ -617,9 +644,13 @@ tcp_in_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 		if (todrop > seg->len ||
 		    (todrop == seg->len && !SEG_HAS(seg, FIN))) {
 			/* Entirely old: a duplicate. ACK it (the peer may have
-			 * missed our ACK), but keep processing the ACK. */
+			 * missed our ACK), but keep processing the ACK. An
+			 * old segment without data needs no ACK of its own
+			 * (nothing of it was lost), so its answer is rate
+			 * limited: it is what an ACK storm is made of. */
 			seg->flags &= (uint8_t)~RTE_TCP_FIN_FLAG;
-			c->t_flags |= TF_ACKNOW;
+			if (oow_ack_allowed(c, limitable))
+				c->t_flags |= TF_ACKNOW;
 			todrop = seg->len;
 		}
 		seg_trim_front(seg, todrop);
@@ -632,11 +663,11 @@ tcp_in_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 			/* Nothing inside the window. A probe into a zero
 			 * window is answered by an ACK stating the window. */
 			STAT_INC(s, tcp_drop_out_of_window);
-			c->t_flags |= TF_ACKNOW;
 			tcp_in_seg_trim_back(seg, 0);
 			seg->flags &= (uint8_t)~RTE_TCP_FIN_FLAG;
 			if (seg->seq != c->rcv_nxt)
-				goto drop_after_ack;
+				goto drop_after_oow_ack;
+			c->t_flags |= TF_ACKNOW;
 		} else {
 			tcp_in_seg_trim_back(seg, seg->len - todrop);
 			seg->flags &= (uint8_t)~RTE_TCP_FIN_FLAG;
@@ -644,7 +675,7 @@ tcp_in_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 	} else if (seg->len == 0 && !tcp_seq_in_window(seg->seq, c->rcv_nxt,
 				RTE_MAX(rcv_wnd, 1u))) {
 		STAT_INC(s, tcp_drop_out_of_window);
-		goto drop_after_ack;
+		goto drop_after_oow_ack;
 	}
 
 	/* RFC 7323 §4.3: remember the timestamp of a segment covering
@@ -670,11 +701,11 @@ tcp_in_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 			return;
 		}
 		STAT_INC(s, tcp_drop_ack_unsent);
-		goto drop_after_ack;
+		goto drop_after_oow_ack;
 	}
 	if (tcp_seq_lt(seg->ack, c->snd_una - RTE_MAX(c->max_sndwnd, 65535u))) {
 		STAT_INC(s, tcp_drop_ack_old);
-		goto drop_after_ack;
+		goto drop_after_oow_ack;
 	}
 
 	switch (c->state) {
@@ -766,9 +797,11 @@ tcp_in_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 	tcp_output(c);
 	return;
 
-drop_after_ack:
-	c->t_flags |= TF_ACKNOW;
-	tcp_output(c);
+drop_after_oow_ack:
+	if (oow_ack_allowed(c, limitable)) {
+		c->t_flags |= TF_ACKNOW;
+		tcp_output(c);
+	}
 }
 
 /*

@@ -192,6 +192,7 @@ struct tcp_conn {
 	uint8_t dupacks;
 	uint64_t last_send_us;
 	uint64_t last_rcv_us;		/* latest segment received */
+	uint64_t oow_ack_next_us;	/* earliest next ACK to an unacceptable segment */
 
 	/* Keepalive (TF_KEEPALIVE; tcp_timer.c). */
 	uint64_t keep_idle_us;
