@@ -20,6 +20,7 @@
 
 #include "tcp_pair.h"
 #include "tcp_var.h"
+#include "test_rand.h"
 #include "test_eal.h"
 
 #define CORPUS_MAX 256
@@ -49,15 +50,11 @@ record(void *arg, const struct rte_mbuf *m)
 	return false;
 }
 
-/* splitmix64: a small, seedable generator, so a failing run replays. */
+/* Seeded, so a failing run replays. */
 static uint64_t
 rnd(uint64_t *s)
 {
-	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
+	return test_splitmix64(s);
 }
 
 static unsigned

@@ -10,6 +10,7 @@
 #include <rte_mbuf.h>
 
 #include "test_eal.h"
+#include "test_rand.h"
 #include "tcp_reass.h"
 
 #define POOL_SIZE 4095
@@ -31,12 +32,7 @@ static uint64_t rng_state;
 static uint64_t
 rng_next(void)
 {
-	/* splitmix64: fixed seeds give the same sequence on every run. */
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return test_splitmix64(&rng_state);
 }
 
 static uint32_t

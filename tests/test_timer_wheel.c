@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "test_eal.h"
+#include "test_rand.h"
 #include "timer_wheel.h"
 
 struct timer_node {
@@ -78,16 +79,6 @@ record_fire(struct timer_entry *e, void *arg)
 		r->armed_in_callback = true;
 	if (r->action != NULL)
 		r->action(r, n);
-}
-
-static uint64_t
-splitmix64(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
 }
 
 START_TEST(test_timer_wheel_init_rejects_bad_arguments)
@@ -554,7 +545,7 @@ START_TEST(test_timer_long_idle_jump_fires_everything_due_in_order)
 	nodes_init(nodes, N);
 	recorder_init(&r, &w, nodes);
 	for (i = 0; i < N; i++) {
-		expiry[i] = 1 + splitmix64(&seed) % (10 * hour);
+		expiry[i] = 1 + test_splitmix64(&seed) % (10 * hour);
 		due += expiry[i] <= 5 * hour;
 		timer_wheel_arm(&w, &nodes[i].timer, expiry[i]);
 	}
@@ -718,7 +709,7 @@ struct model {
 static uint64_t
 model_random_expiry(struct model *m)
 {
-	uint64_t r = splitmix64(&m->seed), back;
+	uint64_t r = test_splitmix64(&m->seed), back;
 
 	switch (r % 10) {
 	case 0:
@@ -776,7 +767,7 @@ model_fire(struct timer_entry *e, void *arg)
 	m->fired_this_call++;
 	if (!m->callbacks_act)
 		return;
-	r = splitmix64(&m->seed);
+	r = test_splitmix64(&m->seed);
 	switch (r % 8) {
 	case 0:
 		model_arm(m, i, model_random_expiry(m), true);
@@ -806,7 +797,7 @@ model_check_armed(struct model *m)
 static unsigned
 model_random_cap(struct model *m)
 {
-	uint64_t r = splitmix64(&m->seed);
+	uint64_t r = test_splitmix64(&m->seed);
 
 	switch (r % 6) {
 	case 0:
@@ -822,7 +813,7 @@ model_random_cap(struct model *m)
 static void
 model_advance(struct model *m)
 {
-	uint64_t r = splitmix64(&m->seed), now = m->now, visits;
+	uint64_t r = test_splitmix64(&m->seed), now = m->now, visits;
 	unsigned cap = model_random_cap(m), fired, i;
 
 	switch (r % 20) {
@@ -876,7 +867,7 @@ START_TEST(test_timer_random_operations_match_reference_model)
 	ck_assert_int_eq(timer_wheel_init(&m.w, MODEL_SLOTS, MODEL_TICK, 0), 0);
 	nodes_init(m.nodes, MODEL_NODES);
 	for (op = 0; op < 100000; op++) {
-		uint64_t r = splitmix64(&m.seed);
+		uint64_t r = test_splitmix64(&m.seed);
 		unsigned pick = (unsigned)((r >> 8) % MODEL_NODES);
 
 		m.op = op;
