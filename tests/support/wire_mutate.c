@@ -1,0 +1,167 @@
+/*
+ * Hostile frames: the recording wire filter and the seeded mutations
+ * (wire_mutate.h). The mutations lean towards the fields parsers trust
+ * least; checksum repair lets most mutants past the checksum checks.
+ */
+#include <string.h>
+
+#include "test_rand.h"
+#include "wire_mutate.h"
+
+bool
+wire_corpus_record(void *arg, const struct rte_mbuf *m)
+{
+	struct wire_corpus *cp = arg;
+	unsigned len = rte_pktmbuf_pkt_len(m);
+
+	if (cp->n < WIRE_CORPUS_MAX && len <= WIRE_FRAME_MAX &&
+	    rte_pktmbuf_read(m, 0, len, cp->frame[cp->n]) == cp->frame[cp->n]) {
+		cp->len[cp->n] = (uint16_t)len;
+		cp->n++;
+	}
+	return false;
+}
+
+/* Seeded, so a failing run replays. */
+static uint64_t
+rnd(uint64_t *s)
+{
+	return test_splitmix64(s);
+}
+
+unsigned
+wire_rnd_below(uint64_t *s, unsigned n)
+{
+	return n == 0 ? 0 : (unsigned)(rnd(s) % n);
+}
+
+static uint32_t
+sum16(const uint8_t *p, unsigned len, uint32_t sum)
+{
+	for (unsigned i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t
+fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+void
+wire_fix_checksums(uint8_t *f, unsigned len)
+{
+	unsigned ihl, total, l4;
+	uint32_t sum;
+	uint16_t c;
+
+	if (len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00)
+		return;
+	ihl = (f[14] & 0x0f) * 4u;
+	if (ihl < 20 || 14 + ihl > len)
+		return;
+	f[24] = f[25] = 0;
+	c = fold(sum16(f + 14, ihl, 0));
+	f[24] = (uint8_t)(c >> 8);
+	f[25] = (uint8_t)c;
+	if (f[23] != 6)
+		return;
+	total = (unsigned)(f[16] << 8 | f[17]);
+	if (total < ihl || 14 + total > len)
+		total = len - 14;
+	l4 = total - ihl;
+	if (l4 < 18)
+		return;
+	f[14 + ihl + 16] = f[14 + ihl + 17] = 0;
+	sum = sum16(f + 26, 8, 0) + 6 + l4;	/* pseudo-header */
+	c = fold(sum16(f + 14 + ihl, l4, sum));
+	f[14 + ihl + 16] = (uint8_t)(c >> 8);
+	f[14 + ihl + 17] = (uint8_t)c;
+}
+
+/* One mutation of f (length *len, room WIRE_FRAME_MAX). The targeted ones
+ * aim at the fields the parsers trust least. */
+static void
+mutate_once(uint64_t *s, uint8_t *f, unsigned *len)
+{
+	unsigned tcp = 14 + 20;	/* where TCP starts in an unmutated frame */
+	static const uint8_t ip_fields[] = { 14, 16, 17, 20, 21, 22, 23 };
+	static const uint8_t tcp_fields[] = { 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+
+	switch (wire_rnd_below(s, 10)) {
+	case 0:		/* one bit */
+		f[wire_rnd_below(s, *len)] ^= (uint8_t)(1u << wire_rnd_below(s, 8));
+		break;
+	case 1:		/* one byte */
+		f[wire_rnd_below(s, *len)] = (uint8_t)rnd(s);
+		break;
+	case 2:		/* cut short, down to nothing */
+		*len = wire_rnd_below(s, *len + 1);
+		break;
+	case 3: {	/* padded with junk */
+		unsigned add = wire_rnd_below(s, WIRE_FRAME_MAX - *len + 1);
+
+		for (unsigned i = 0; i < add; i++)
+			f[*len + i] = (uint8_t)rnd(s);
+		*len += add;
+		break;
+	}
+	case 4:		/* an IPv4 header field */
+		if (*len > 24)
+			f[ip_fields[wire_rnd_below(s, sizeof(ip_fields))]] = (uint8_t)rnd(s);
+		break;
+	case 5:		/* a TCP header field: seq, ack, offset, flags */
+		if (*len > tcp + 16)
+			f[tcp + tcp_fields[wire_rnd_below(s, sizeof(tcp_fields))]] = (uint8_t)rnd(s);
+		break;
+	case 6:		/* an option's kind or length byte */
+		if (*len > tcp + 20 + 2) {
+			unsigned olen = ((f[tcp + 12] >> 4) * 4u);
+
+			if (olen > 20 && tcp + olen <= *len)
+				f[tcp + 20 + wire_rnd_below(s, olen - 20)] =
+					(uint8_t)(wire_rnd_below(s, 2) ? wire_rnd_below(s, 41) : rnd(s));
+		}
+		break;
+	case 7:		/* data offset past the segment, or below 5 */
+		if (*len > tcp + 12)
+			f[tcp + 12] = (uint8_t)(wire_rnd_below(s, 16) << 4);
+		break;
+	case 8:		/* flags: any combination, SYN|RST and SYN|FIN included */
+		if (*len > tcp + 13)
+			f[tcp + 13] = (uint8_t)rnd(s);
+		break;
+	default:	/* IPv4 total length against the frame */
+		if (*len > 17) {
+			unsigned t = wire_rnd_below(s, 3) == 0 ? wire_rnd_below(s, 65536)
+							  : (*len - 14) + wire_rnd_below(s, 41) - 20;
+
+			f[16] = (uint8_t)(t >> 8);
+			f[17] = (uint8_t)t;
+		}
+		break;
+	}
+}
+
+int
+wire_inject_mutant(const struct wire_corpus *cp, uint64_t *s,
+		   struct fake_port *to, struct rte_mempool *pool)
+{
+	static uint8_t f[WIRE_FRAME_MAX];
+	unsigned k = wire_rnd_below(s, cp->n), len = cp->len[k];
+	unsigned times = 1 + wire_rnd_below(s, 4);
+
+	memcpy(f, cp->frame[k], len);
+	for (unsigned i = 0; i < times; i++)
+		mutate_once(s, f, &len);
+	if (wire_rnd_below(s, 4) != 0)
+		wire_fix_checksums(f, len);
+	if (len == 0)
+		len = 1;	/* a port never delivers an empty frame */
+	return fake_port_inject_bytes(to, pool, f, len);
+}
