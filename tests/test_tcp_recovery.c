@@ -19,6 +19,7 @@
 #include "tcp.h"
 #include "tcp_options.h"
 #include "tcp_pair.h"
+#include "tcp_var.h"
 #include "test_eal.h"
 
 
@@ -51,6 +52,8 @@ static uint32_t drop_seq;
 static unsigned drops_left, drop_nth_data;
 /* Drop the first frame with PSH set (the tail) once. */
 static bool drop_first_psh;
+/* Drop every frame after the SYN while set (recording none of them). */
+static bool drop_all_data;
 
 static bool
 client_wire(void *arg, const struct rte_mbuf *m)
@@ -61,6 +64,9 @@ client_wire(void *arg, const struct rte_mbuf *m)
 	uint32_t seq;
 
 	(void)arg;
+	/* Everything after the SYN, bare ACKs included. */
+	if (drop_all_data && th != NULL && !(th->tcp_flags & RTE_TCP_SYN_FLAG))
+		return true;
 	if (th == NULL || len == 0)
 		return false;
 	seq = rte_be_to_cpu_32(th->sent_seq);
@@ -91,6 +97,7 @@ wire_reset(void)
 	drops_left = 0;
 	drop_nth_data = 0;
 	drop_first_psh = false;
+	drop_all_data = false;
 	fpc.wire_filter = client_wire;
 }
 
@@ -125,6 +132,59 @@ START_TEST(test_tlp_repairs_a_tail_loss_without_an_rto)
 	ck_assert(!drop_first_psh);
 	ck_assert_uint_ge(pair_stat(cli, "tcp_tlp_probes"), 1);
 	ck_assert_uint_eq(pair_stat(cli, "tcp_rexmt_timeouts"), 0);
+	close_pair();
+}
+END_TEST
+
+START_TEST(test_tlp_sends_no_new_data_while_the_peer_may_be_in_syn_received)
+{
+	static uint8_t data[40 * 1448], in[sizeof(data)];
+	uint32_t got = 0, first_flight_end = 0;
+	unsigned flight;
+
+	for (unsigned i = 0; i < sizeof(data); i++)
+		data[i] = pattern(i, 12);
+	wire_reset();
+	server_listen();
+	memset(&tcli, 0, sizeof(tcli));
+	ck_assert_int_eq(tcp_connect(cs, 0, 0, 0, ip(SERVER_IP), htons(SERVER_PORT),
+				     NULL, &tcli, &tcli.c), 0);
+	/* Everything after the SYN is lost for a while, the handshake's ACK
+	 * and the first flight of data with it: the server stays in
+	 * SYN-RECEIVED, and data is still unsent here. */
+	drop_all_data = true;
+	for (int i = 0; i < 20 && tcli.connected == 0; i++)
+		poll_both(1);
+	ck_assert_uint_eq(tcli.connected, 1);
+	ck_assert_int_eq(tcp_send(tcli.c, data, sizeof(data)), (int32_t)sizeof(data));
+	poll_both(5);
+	ck_assert_uint_eq(tl.ready, 0);
+	/* What the flight held, seen from the client's side. */
+	flight = 0;
+	first_flight_end = tcli.c->snd_max;
+	ck_assert_uint_lt(first_flight_end - tcli.c->iss, sizeof(data));
+	/* The probe repeats what is in flight: new data beyond a missing
+	 * first segment is what Linux resets a SYN-RECEIVED connection for. */
+	drop_all_data = false;
+	for (int i = 0; i < 3000 && sent_n == flight; i++)
+		advance(1000);
+	ck_assert_uint_gt(sent_n, flight);
+	ck_assert_uint_ge(pair_stat(cli, "tcp_tlp_probes"), 1);
+	ck_assert_msg(tcp_seq_lt(sent_seq[flight], first_flight_end),
+		      "the probe sent new data at %u (the flight ended at %u)",
+		      sent_seq[flight], first_flight_end);
+	/* And everything arrives once the loss is over. */
+	for (int i = 0; i < 3000 && tl.ready == 0; i++)
+		advance(1000);
+	tsrv.c = tcp_accept(tl.l);
+	ck_assert_ptr_nonnull(tsrv.c);
+	tcp_conn_set_user(tsrv.c, &tsrv);
+	for (int i = 0; i < 20000 && got < sizeof(data); i++) {
+		got += tcp_recv(tsrv.c, in + got, sizeof(in) - got);
+		advance(1000);
+	}
+	ck_assert_uint_eq(got, sizeof(data));
+	ck_assert_mem_eq(in, data, sizeof(data));
 	close_pair();
 }
 END_TEST
@@ -232,6 +292,7 @@ tcp_recovery_suite(void)
 	tcase_add_checked_fixture(pair, setup_pair, teardown_common);
 	tcase_add_test(pair, test_rack_repairs_a_lost_retransmission_without_an_rto);
 	tcase_add_test(pair, test_tlp_repairs_a_tail_loss_without_an_rto);
+	tcase_add_test(pair, test_tlp_sends_no_new_data_while_the_peer_may_be_in_syn_received);
 	tcase_add_test(pair, test_limited_transmit_sends_new_data_on_the_first_two_duplicate_acks);
 	tcase_add_test(pair, test_psh_is_set_on_the_segment_that_empties_the_send_queue_only);
 	tcase_add_test(pair, test_refused_window_probe_resumes_at_snd_una_without_an_rto);

@@ -126,6 +126,10 @@ step() {
 	if [ "$crc" -ne 0 ] || [ "$src" -ne 0 ]; then
 		show_log "$clog"
 		show_log "$slog"
+		# The kernel's side of a failure (resets sent, SYN cookies,
+		# listen drops, PAWS rejects) since the namespace was made.
+		echo "---- kernel namespace TCP counters (non-zero) ----"
+		ip netns exec "$ns_ker" nstat -a -s 2>/dev/null | awk 'NR > 1 && $2 != 0' || true
 		fail "$label at $loss% loss: client exit $crc, server exit $src"
 	fi
 	cline=$(grep -E ' port client .*completed=' "$clog") || { show_log "$clog"; fail "$label: no client summary"; }
