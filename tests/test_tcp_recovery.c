@@ -54,6 +54,9 @@ static unsigned drops_left, drop_nth_data;
 static bool drop_first_psh;
 /* Drop every frame after the SYN while set (recording none of them). */
 static bool drop_all_data;
+/* Drop this many SYNs; drop every frame with data while set. */
+static unsigned drop_syns;
+static bool drop_payload;
 
 static bool
 client_wire(void *arg, const struct rte_mbuf *m)
@@ -66,6 +69,12 @@ client_wire(void *arg, const struct rte_mbuf *m)
 	(void)arg;
 	/* Everything after the SYN, bare ACKs included. */
 	if (drop_all_data && th != NULL && !(th->tcp_flags & RTE_TCP_SYN_FLAG))
+		return true;
+	if (drop_syns > 0 && th != NULL && (th->tcp_flags & RTE_TCP_SYN_FLAG)) {
+		drop_syns--;
+		return true;
+	}
+	if (drop_payload && th != NULL && len > 0)
 		return true;
 	if (th == NULL || len == 0)
 		return false;
@@ -98,6 +107,8 @@ wire_reset(void)
 	drop_nth_data = 0;
 	drop_first_psh = false;
 	drop_all_data = false;
+	drop_syns = 0;
+	drop_payload = false;
 	fpc.wire_filter = client_wire;
 }
 
@@ -185,6 +196,34 @@ START_TEST(test_tlp_sends_no_new_data_while_the_peer_may_be_in_syn_received)
 	}
 	ck_assert_uint_eq(got, sizeof(data));
 	ck_assert_mem_eq(in, data, sizeof(data));
+	close_pair();
+}
+END_TEST
+
+START_TEST(test_after_a_lost_syn_the_handshake_ack_goes_out_alone)
+{
+	static const char req[] = "request";
+
+	wire_reset();
+	server_listen();
+	memset(&tcli, 0, sizeof(tcli));
+	drop_syns = 1;
+	ck_assert_int_eq(tcp_connect(cs, 0, 0, 0, ip(SERVER_IP), htons(SERVER_PORT),
+				     NULL, &tcli, &tcli.c), 0);
+	for (int i = 0; i < 3000 && tcli.connected == 0; i++)
+		advance(1000);
+	ck_assert_uint_eq(tcli.connected, 1);
+	ck_assert_uint_eq(drop_syns, 0);
+	/* The request follows at once and is lost: had the ACK waited to
+	 * ride on it, the server would still be in SYN-RECEIVED. */
+	drop_payload = true;
+	ck_assert_int_eq(tcp_send(tcli.c, req, sizeof(req)), (int32_t)sizeof(req));
+	poll_both(3);
+	ck_assert_uint_eq(tl.ready, 1);
+	drop_payload = false;
+	tsrv.c = tcp_accept(tl.l);
+	ck_assert_ptr_nonnull(tsrv.c);
+	tcp_conn_set_user(tsrv.c, &tsrv);
 	close_pair();
 }
 END_TEST
@@ -293,6 +332,7 @@ tcp_recovery_suite(void)
 	tcase_add_test(pair, test_rack_repairs_a_lost_retransmission_without_an_rto);
 	tcase_add_test(pair, test_tlp_repairs_a_tail_loss_without_an_rto);
 	tcase_add_test(pair, test_tlp_sends_no_new_data_while_the_peer_may_be_in_syn_received);
+	tcase_add_test(pair, test_after_a_lost_syn_the_handshake_ack_goes_out_alone);
 	tcase_add_test(pair, test_limited_transmit_sends_new_data_on_the_first_two_duplicate_acks);
 	tcase_add_test(pair, test_psh_is_set_on_the_segment_that_empties_the_send_queue_only);
 	tcase_add_test(pair, test_refused_window_probe_resumes_at_snd_una_without_an_rto);
