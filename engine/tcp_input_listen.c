@@ -12,16 +12,27 @@
 #include "tcp_var.h"
 #include "tcp_input.h"
 
-/* What tcp_listener_set_conn_opts() gave the listener, for a connection
- * it makes (before any segment of it is built). */
-static void
-listener_conn_opts(const struct tcp_listener *l, struct tcp_conn *c)
+/* A connection the listener makes for seg, an embryo until its handshake
+ * completes, with what tcp_listener_set_conn_opts() gave the listener
+ * (before any segment of it is built). NULL when the pool is empty
+ * (counted by tcp_conn_alloc()). */
+static struct tcp_conn *
+listener_new_conn(struct tcp_listener *l, const struct tcp_seg *seg)
 {
+	struct tcp_conn *c = tcp_conn_alloc(l->ts, seg->sp, &seg->key);
+
+	if (c == NULL)
+		return NULL;
+	c->listener = l;
+	c->user = l->user;
+	c->t_flags |= TF_PASSIVE | TF_EMBRYO;
+	l->embryos++;
 	if (l->snd_buf != 0)
 		c->snd_buf = l->snd_buf;
 	if (l->rcv_buf != 0)
 		c->rcv_buf = l->rcv_buf;
 	c->user_mss = l->user_mss;
+	return c;
 }
 
 /*
@@ -61,20 +72,15 @@ input_listen(struct tcp_listener *l, struct tcp_seg *seg)
 			STAT_INC(s, tcp_drop_accept_full);
 			return;
 		}
-		c = tcp_conn_alloc(ts, seg->sp, &seg->key);
+		c = listener_new_conn(l, seg);
 		if (c == NULL)
 			return;
-		c->listener = l;
-		c->user = l->user;
-		c->t_flags |= TF_PASSIVE | TF_EMBRYO;
-		l->embryos++;
 		c->iss = seg->ack - 1;
 		c->snd_una = c->snd_nxt = c->snd_max = seg->ack;
 		c->sq_seq = seg->ack;
 		c->high_rxt = c->snd_una;
 		c->irs = seg->seq - 1;
 		c->rcv_nxt = c->rcv_adv = seg->seq;
-		listener_conn_opts(l, c);
 		c->peer_mss = mss;
 		/* The cookie's table has no entry below 536: a smaller clamp
 		 * still holds. */
@@ -109,14 +115,9 @@ input_listen(struct tcp_listener *l, struct tcp_seg *seg)
 		STAT_INC(s, tcp_drop_backlog_full);
 		return;
 	}
-	c = tcp_conn_alloc(ts, seg->sp, &seg->key);
+	c = listener_new_conn(l, seg);
 	if (c == NULL)
 		return;
-	c->listener = l;
-	c->user = l->user;
-	c->t_flags |= TF_PASSIVE | TF_EMBRYO;
-	l->embryos++;
-	listener_conn_opts(l, c);
 	/* "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ, and any other
 	 * control or text should be queued for processing later. ISS should
 	 * be selected and a SYN segment sent of the form
@@ -151,11 +152,8 @@ input_listen(struct tcp_listener *l, struct tcp_seg *seg)
 			tcp_rq_append(c, seg->m);
 			seg->m = NULL;
 		}
-		l->embryos--;
-		l->acceptq[(l->acc_head + l->acc_count) % l->backlog] = c;
-		l->acc_count++;
-		c->t_flags |= TF_IN_ACCEPTQ;
-		c->t_events |= TEV_CONNECTED | TEV_READABLE;
+		tcp_listener_enqueue(c);
+		c->t_events |= TEV_READABLE;
 		tcp_output(c);
 		tcp_dispatch(c);
 		return;

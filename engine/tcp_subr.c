@@ -511,16 +511,22 @@ tcp_conn_established(struct tcp_conn *c)
 		/* Fast Open put it in the accept queue at its SYN, and the
 		 * listener has heard of it then. */
 	} else if (c->t_flags & TF_EMBRYO) {
-		struct tcp_listener *l = c->listener;
-
-		l->embryos--;
-		l->acceptq[(l->acc_head + l->acc_count) % l->backlog] = c;
-		l->acc_count++;
-		c->t_flags |= TF_IN_ACCEPTQ;
-		c->t_events |= TEV_CONNECTED;
+		tcp_listener_enqueue(c);
 	} else {
 		c->t_events |= TEV_CONNECTED;
 	}
+}
+
+void
+tcp_listener_enqueue(struct tcp_conn *c)
+{
+	struct tcp_listener *l = c->listener;
+
+	l->embryos--;
+	l->acceptq[(l->acc_head + l->acc_count) % l->backlog] = c;
+	l->acc_count++;
+	c->t_flags |= TF_IN_ACCEPTQ;
+	c->t_events |= TEV_CONNECTED;
 }
 
 /* Deliver pending events, then free the connection if both sides are done

@@ -338,6 +338,9 @@ void tcp_conn_established(struct tcp_conn *c);
 struct tcp_listener *tcp_listener_find(struct tcp_shard *ts, rte_be32_t laddr,
 				       rte_be16_t lport);
 void tcp_listener_remove(struct tcp_conn *c);
+/* An embryo of c->listener is complete: into the accept queue, and the
+ * user hears of it (TEV_CONNECTED). The caller checked the room. */
+void tcp_listener_enqueue(struct tcp_conn *c);
 uint16_t tcp_mss_for_port(const struct shard_port *sp);
 /* The MSS to advertise: the port's, clamped to user_mss when set. */
 uint16_t tcp_mss_clamp(const struct shard_port *sp, uint16_t user_mss);
