@@ -98,17 +98,6 @@ put_tuple(uint8_t *p, uint32_t saddr, uint32_t daddr, uint16_t sport,
 }
 
 uint32_t
-tcp_isn(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr,
-	uint16_t sport, uint16_t dport, uint64_t now_us)
-{
-	uint8_t msg[12];
-	uint32_t m = (uint32_t)(now_us / 4);
-
-	put_tuple(msg, saddr, daddr, sport, dport);
-	return m + (uint32_t)siphash(s->isn_key, msg, sizeof(msg));
-}
-
-uint32_t
 tcp_isn_ts(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr,
 	   uint16_t sport, uint16_t dport, uint64_t now_us, uint32_t *ts_offset)
 {
@@ -119,6 +108,15 @@ tcp_isn_ts(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr,
 	h = siphash(s->isn_key, msg, sizeof(msg));
 	*ts_offset = (uint32_t)(h >> 32);
 	return (uint32_t)(now_us / 4) + (uint32_t)h;
+}
+
+uint32_t
+tcp_isn(const struct tcp_secret *s, uint32_t saddr, uint32_t daddr,
+	uint16_t sport, uint16_t dport, uint64_t now_us)
+{
+	uint32_t ts_offset;
+
+	return tcp_isn_ts(s, saddr, daddr, sport, dport, now_us, &ts_offset);
 }
 
 void
