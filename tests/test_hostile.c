@@ -39,18 +39,19 @@ teardown(void)
 	teardown_common();
 }
 
-/* Poll until both ports have received everything queued for them: an
- * engine takes one burst per pass, and the frames the engines answer
- * each other with join the queues. */
+static void
+poll_once(void *arg)
+{
+	(void)arg;
+	poll_both(1);
+}
+
+/* Poll until both ports have taken everything queued for them. */
 static void
 drain_wire(void)
 {
-	for (unsigned i = 0; i < 1000; i++) {
-		if (fpc.rx_tail == fpc.rx_head && fps.rx_tail == fps.rx_head)
-			return;
-		poll_both(1);
-	}
-	ck_abort_msg("the engines kept answering each other for 1000 passes");
+	if (!wire_drain(&fpc, &fps, poll_once, NULL, 1000))
+		ck_abort_msg("the engines kept answering each other for 1000 passes");
 }
 
 /* The open connection may have been reset, or closed by a forged FIN, or

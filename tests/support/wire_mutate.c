@@ -4,6 +4,9 @@
  * least; checksum repair lets most mutants past the checksum checks.
  */
 #include <string.h>
+#include <netinet/in.h>
+#include <rte_byteorder.h>
+#include <rte_ip.h>
 
 #include "test_rand.h"
 #include "wire_mutate.h"
@@ -35,24 +38,6 @@ wire_rnd_below(uint64_t *s, unsigned n)
 	return n == 0 ? 0 : (unsigned)(rnd(s) % n);
 }
 
-static uint32_t
-sum16(const uint8_t *p, unsigned len, uint32_t sum)
-{
-	for (unsigned i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t
-fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 void
 wire_fix_checksums(uint8_t *f, unsigned len)
 {
@@ -66,10 +51,9 @@ wire_fix_checksums(uint8_t *f, unsigned len)
 	if (ihl < 20 || 14 + ihl > len)
 		return;
 	f[24] = f[25] = 0;
-	c = fold(sum16(f + 14, ihl, 0));
-	f[24] = (uint8_t)(c >> 8);
-	f[25] = (uint8_t)c;
-	if (f[23] != 6)
+	c = (uint16_t)~rte_raw_cksum(f + 14, ihl);
+	memcpy(f + 24, &c, sizeof(c));
+	if (f[23] != IPPROTO_TCP)
 		return;
 	total = (unsigned)(f[16] << 8 | f[17]);
 	if (total < ihl || 14 + total > len)
@@ -78,10 +62,12 @@ wire_fix_checksums(uint8_t *f, unsigned len)
 	if (l4 < 18)
 		return;
 	f[14 + ihl + 16] = f[14 + ihl + 17] = 0;
-	sum = sum16(f + 26, 8, 0) + 6 + l4;	/* pseudo-header */
-	c = fold(sum16(f + 14 + ihl, l4, sum));
-	f[14 + ihl + 16] = (uint8_t)(c >> 8);
-	f[14 + ihl + 17] = (uint8_t)c;
+	/* Pseudo-header: addresses, protocol, TCP length (RFC 9293 §3.1). */
+	sum = __rte_raw_cksum(f + 26, 8, 0) +
+	      rte_cpu_to_be_16(IPPROTO_TCP) + rte_cpu_to_be_16((uint16_t)l4);
+	sum = __rte_raw_cksum(f + 14 + ihl, l4, sum);
+	c = (uint16_t)~__rte_raw_cksum_reduce(sum);
+	memcpy(f + 14 + ihl + 16, &c, sizeof(c));
 }
 
 /* One mutation of f (length *len, room WIRE_FRAME_MAX). The targeted ones
@@ -164,4 +150,16 @@ wire_inject_mutant(const struct wire_corpus *cp, uint64_t *s,
 	if (len == 0)
 		len = 1;	/* a port never delivers an empty frame */
 	return fake_port_inject_bytes(to, pool, f, len);
+}
+
+bool
+wire_drain(const struct fake_port *a, const struct fake_port *b,
+	   void (*pass)(void *arg), void *arg, unsigned max_passes)
+{
+	for (unsigned i = 0; i < max_passes; i++) {
+		if (a->rx_tail == a->rx_head && b->rx_tail == b->rx_head)
+			return true;
+		pass(arg);
+	}
+	return a->rx_tail == a->rx_head && b->rx_tail == b->rx_head;
 }

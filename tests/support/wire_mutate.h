@@ -38,4 +38,11 @@ unsigned wire_rnd_below(uint64_t *seed, unsigned n);
 int wire_inject_mutant(const struct wire_corpus *cp, uint64_t *seed,
 		       struct fake_port *to, struct rte_mempool *pool);
 
+/* Run pass(arg) until both ports have taken every frame queued for them
+ * (an engine takes one burst per pass, and what the engines answer each
+ * other joins the queues), at most max_passes times. Returns whether the
+ * queues emptied: false means the engines kept answering each other. */
+bool wire_drain(const struct fake_port *a, const struct fake_port *b,
+		void (*pass)(void *arg), void *arg, unsigned max_passes);
+
 #endif
