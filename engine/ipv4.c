@@ -12,6 +12,7 @@
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
+#include "cksum.h"
 #include "engine.h"
 #include "net.h"
 
@@ -156,8 +157,7 @@ ipv4_output(struct shard *s, struct shard_port *sp, struct rte_mbuf *m,
 			th->cksum = rte_ipv4_phdr_cksum(ih, m->ol_flags);
 		} else {
 			th->cksum = 0;
-			th->cksum = rte_ipv4_udptcp_cksum_mbuf(m, ih,
-							       sizeof(*ih));
+			th->cksum = net_ipv4_tcp_cksum(m, ih, sizeof(*ih));
 		}
 	}
 	if (p->tx_ip_cksum)
@@ -184,7 +184,7 @@ icmp_input(struct shard *s, struct shard_port *sp, struct rte_mbuf *m)
 		goto drop;
 	}
 	ic = (struct rte_icmp_hdr *)((uint8_t *)ih + hlen);
-	if (rte_raw_cksum_mbuf(m, hlen, len, &raw) != 0 || raw != 0xffff) {
+	if (net_cksum_mbuf(m, hlen, len, &raw) != 0 || raw != 0xffff) {
 		STAT_INC(s, icmp_drop_bad_checksum);
 		goto drop;
 	}

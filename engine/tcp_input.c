@@ -16,6 +16,7 @@
 #include <rte_malloc.h>
 #include <rte_tcp.h>
 
+#include "cksum.h"
 #include "engine.h"
 #include "net.h"
 #include "tcp_var.h"
@@ -881,7 +882,7 @@ seg_parse(struct shard *s, struct shard_port *sp, struct rte_mbuf *m,
 	    RTE_MBUF_F_RX_L4_CKSUM_BAD ||
 	    ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) !=
 	     RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
-	     rte_ipv4_udptcp_cksum_mbuf_verify(m, ih, (uint16_t)l3) != 0)) {
+	     !net_ipv4_l4_cksum_ok(m, ih, (uint16_t)l3))) {
 		STAT_INC(s, tcp_drop_bad_checksum);
 		goto drop;
 	}
