@@ -892,6 +892,7 @@ seg_parse(struct shard *s, struct shard_port *sp, struct rte_mbuf *m,
 	seg->key.raddr = ih->src_addr;
 	seg->key.lport = th->dst_port;
 	seg->key.rport = th->src_port;
+	seg->key.zero = 0;
 	seg->seq = rte_be_to_cpu_32(th->sent_seq);
 	seg->ack = rte_be_to_cpu_32(th->recv_ack);
 	seg->wnd = rte_be_to_cpu_16(th->rx_win);

@@ -119,12 +119,16 @@ struct tcp_rack {
 	uint32_t sacked_bytes;	/* in mbufs the receiver SACKed */
 };
 
+/* 16 bytes, the last 4 always zero: rte_hash compares 16-byte keys with
+ * one SSE compare instead of memcmp(). */
 struct tcp_key {
 	rte_be32_t laddr;
 	rte_be32_t raddr;
 	rte_be16_t lport;
 	rte_be16_t rport;
+	uint32_t zero;
 } __rte_packed;
+_Static_assert(sizeof(struct tcp_key) == 16, "rte_hash's 16-byte compare");
 
 struct tcp_listener {
 	struct tcp_shard *ts;

@@ -14,7 +14,7 @@
  * and the fuzzer reports it with the input.
  *
  * Built only with -Dfuzz=true and clang (README, "Tests"):
- *   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined
+ *   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lto=false
  *   ninja -C build-fuzz tests/fuzz_engine
  *   build-fuzz/tests/fuzz_engine -max_total_time=600 CORPUS_DIR
  */
