@@ -11,6 +11,7 @@
  */
 #include <string.h>
 #include <rte_ip.h>
+#include <rte_memcpy.h>
 #include <rte_tcp.h>
 
 #include "engine.h"
@@ -115,7 +116,7 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	struct rte_tcp_hdr *th;
 	struct tcp_opts o;
 	unsigned olen;
-	bool syn = (flags & RTE_TCP_SYN_FLAG) != 0;
+	bool syn = (flags & RTE_TCP_SYN_FLAG) != 0, copy;
 	uint32_t win, dseq = syn ? seq + 1 : seq;
 
 	if (m == NULL)
@@ -150,20 +151,32 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 		win = w << c->rcv_wscale;
 	}
 
-	/* Payload: indirect mbufs on the send queue's buffers. */
+	/* Payload: a small one copied behind the header (tcp_conf's
+	 * tx_copy_max), others as indirect mbufs on the send queue's
+	 * buffers. */
+	copy = len <= ts->conf.tx_copy_max && rte_pktmbuf_tailroom(m) >= len;
 	while (len > 0) {
 		uint32_t off, piece;
 		struct rte_mbuf *d = sq_find(c, dseq, &off), *mi;
 
 		if (d == NULL)
 			break;
+		piece = RTE_MIN(len, (uint32_t)d->data_len - off);
+		if (copy) {
+			tcp_rack_sent(c, d, off, tcp_seq_lt(dseq, c->snd_max));
+			rte_memcpy(rte_pktmbuf_append(m, (uint16_t)piece),
+				   rte_pktmbuf_mtod_offset(d, uint8_t *, off),
+				   piece);
+			dseq += piece;
+			len -= piece;
+			continue;
+		}
 		mi = rte_pktmbuf_alloc(s->pool);
 		if (mi == NULL) {
 			STAT_INC(s, tx_drop_no_mbuf);
 			rte_pktmbuf_free(m);
 			return -1;
 		}
-		piece = RTE_MIN(len, (uint32_t)d->data_len - off);
 		tcp_rack_sent(c, d, off, tcp_seq_lt(dseq, c->snd_max));
 		rte_pktmbuf_attach(mi, d);
 		mi->data_off = (uint16_t)(d->data_off + off);

@@ -71,6 +71,7 @@ tcp_conf_init(struct tcp_conf *c)
 	c->ephemeral_hi = 60999;
 	c->challenge_ack_limit = 1000;
 	c->oow_ack_interval_us = 500000;
+	c->tx_copy_max = 256;
 	c->syncookies = true;
 	c->tfo_cache_entries = 1024;
 	c->tfo_blackhole_us = 60000000;

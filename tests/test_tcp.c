@@ -199,6 +199,59 @@ START_TEST(test_tcp_segments_over_odd_queue_pieces_carry_valid_checksums)
 }
 END_TEST
 
+static unsigned data_frames, data_frame_segs[4];
+
+static bool
+note_data_frame(void *arg, const struct rte_mbuf *m)
+{
+	(void)arg;
+	if (m->pkt_len > 14 + 20 + 32 && data_frames < RTE_DIM(data_frame_segs))
+		data_frame_segs[data_frames++] = m->nb_segs;
+	return false;
+}
+
+/* 100 ms in 1 ms steps: past the peer's delayed ACK, each frame alone. */
+static void
+settle(void)
+{
+	for (unsigned i = 0; i < 100; i++)
+		advance(1000);
+}
+
+/* A payload up to tcp_conf.tx_copy_max bytes is copied behind the headers
+ * (one mbuf on the wire); a larger one, or any with the limit at 0, rides
+ * as an indirect mbuf on the send queue's buffer. The bytes arrive the
+ * same either way. */
+START_TEST(test_tcp_small_payloads_are_copied_larger_ones_attached)
+{
+	static uint8_t out[1000], in[1000];
+
+	for (unsigned i = 0; i < sizeof(out); i++)
+		out[i] = pattern(i, 9);
+	open_pair();
+	ck_assert_uint_eq(conf.tx_copy_max, 256);
+	data_frames = 0;
+	fpc.wire_filter = note_data_frame;
+	ck_assert_int_eq(tcp_send(tcli.c, out, 256), 256);
+	settle();
+	ck_assert_int_eq(tcp_send(tcli.c, out, 257), 257);
+	settle();
+	pair_attach_payloads();
+	ck_assert_int_eq(tcp_send(tcli.c, out, 100), 100);
+	settle();
+	fpc.wire_filter = NULL;
+	ck_assert_uint_eq(data_frames, 3);
+	ck_assert_uint_eq(data_frame_segs[0], 1);
+	ck_assert_uint_eq(data_frame_segs[1], 2);
+	ck_assert_uint_eq(data_frame_segs[2], 2);
+	ck_assert_uint_eq(tcp_recv(tsrv.c, in, sizeof(in)), 256 + 257 + 100);
+	ck_assert(memcmp(in, out, 256) == 0);
+	ck_assert(memcmp(in + 256, out, 257) == 0);
+	ck_assert(memcmp(in + 513, out, 100) == 0);
+	close_pair();
+}
+END_TEST
+
 START_TEST(test_tcp_transfer_over_a_lossy_wire_completes_by_retransmission)
 {
 	open_pair();
@@ -908,6 +961,7 @@ tcp_suite(void)
 	tcase_add_test(pair, test_tcp_syn_offers_mss_wscale_timestamps_and_sack);
 	tcase_add_test(pair, test_tcp_one_megabyte_each_way_arrives_intact);
 	tcase_add_test(pair, test_tcp_segments_over_odd_queue_pieces_carry_valid_checksums);
+	tcase_add_test(pair, test_tcp_small_payloads_are_copied_larger_ones_attached);
 	tcase_add_test(pair, test_tcp_transfer_over_a_lossy_wire_completes_by_retransmission);
 	tcase_add_test(pair, test_tcp_rto_doubles_from_the_200ms_floor);
 	tcase_add_test(pair, test_tcp_zero_window_is_probed_and_reopens_when_the_reader_reads);

@@ -327,6 +327,7 @@ START_TEST(test_recv_mbufs_external_buffers)
 	xpool = test_pool_create("recv_mbufs_ext", 256);
 	ck_assert_ptr_nonnull(xpool);
 	ext_made = ext_freed = 0;
+	pair_attach_payloads();
 	open_pair();
 	fpc.wire_filter = rebuild_external;
 	send_pattern(tcli.c, 0, 3000, 5);

@@ -356,6 +356,7 @@ START_TEST(test_indication_points_into_received_mbufs)
 	WSK_SOCKET *client, *so = pair(&client, NULL, &zc_events, NULL);
 	struct wsk_client_counters k;
 
+	pair_attach_payloads();
 	fpc.wire_filter = record_payload;
 	send_then_enable(client, so, 3000);
 	ck_assert_uint_eq(zc.calls, 1);

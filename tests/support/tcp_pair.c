@@ -3,6 +3,7 @@
 #include <check.h>
 
 #include "tcp_pair.h"
+#include "tcp_var.h"
 #include "test_eal.h"
 
 struct fake_port fpc, fps;
@@ -90,6 +91,13 @@ setup_pair(void)
 	ss = srv->shards[0];
 	enable_tcp(cli);
 	enable_tcp(srv);
+}
+
+void
+pair_attach_payloads(void)
+{
+	tcp_shard_of(cs)->conf.tx_copy_max = 0;
+	tcp_shard_of(ss)->conf.tx_copy_max = 0;
 }
 
 void

@@ -48,6 +48,10 @@ void setup_pair(void);
 /* The server engine alone (seed 7, TCP on, cli and cs NULL): the test
  * plays the peer (peer_frames.h). */
 void setup_single(void);
+/* Both engines attach every payload to their segments as indirect mbufs,
+ * never copying small ones (tcp_conf.tx_copy_max 0): for tests whose
+ * wire filters look at (or rebuild) the payload's own mbufs. */
+void pair_attach_payloads(void);
 /* Advance both clocks by 'us' and poll each engine once. */
 void advance(uint64_t us);
 /* n passes at the same instant (advance(0)): the clocks do not move. */

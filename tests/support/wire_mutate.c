@@ -16,12 +16,19 @@ wire_corpus_record(void *arg, const struct rte_mbuf *m)
 {
 	struct wire_corpus *cp = arg;
 	unsigned len = rte_pktmbuf_pkt_len(m);
+	const void *f;
 
-	if (cp->n < WIRE_CORPUS_MAX && len <= WIRE_FRAME_MAX &&
-	    rte_pktmbuf_read(m, 0, len, cp->frame[cp->n]) == cp->frame[cp->n]) {
-		cp->len[cp->n] = (uint16_t)len;
-		cp->n++;
-	}
+	if (cp->n >= WIRE_CORPUS_MAX || len > WIRE_FRAME_MAX)
+		return false;
+	/* rte_pktmbuf_read() copies only a chained frame; a flat one it
+	 * returns in place. */
+	f = rte_pktmbuf_read(m, 0, len, cp->frame[cp->n]);
+	if (f == NULL)
+		return false;
+	if (f != cp->frame[cp->n])
+		memcpy(cp->frame[cp->n], f, len);
+	cp->len[cp->n] = (uint16_t)len;
+	cp->n++;
 	return false;
 }
 
