@@ -6,6 +6,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <rte_byteorder.h>
+#include <rte_ether.h>
 #include <rte_ip.h>
 
 #include "test_rand.h"
@@ -24,6 +25,10 @@ wire_corpus_record(void *arg, const struct rte_mbuf *m)
 	 * returns in place. */
 	f = rte_pktmbuf_read(m, 0, len, cp->frame[cp->n]);
 	if (f == NULL)
+		return false;
+	if (cp->ip_only && (len < RTE_ETHER_HDR_LEN ||
+			    ((const struct rte_ether_hdr *)f)->ether_type !=
+			    rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)))
 		return false;
 	if (f != cp->frame[cp->n])
 		memcpy(cp->frame[cp->n], f, len);

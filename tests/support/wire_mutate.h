@@ -18,6 +18,9 @@
 #define WIRE_FRAME_MAX 1600
 
 struct wire_corpus {
+	/* Keep IPv4 frames only (no ARP): for suites about TCP whose
+	 * checks need the neighbour tables left alone. */
+	bool ip_only;
 	unsigned n;
 	uint16_t len[WIRE_CORPUS_MAX];
 	uint8_t frame[WIRE_CORPUS_MAX][WIRE_FRAME_MAX];
