@@ -236,7 +236,7 @@ START_TEST(test_mask_bad_line_is_named_with_its_number)
 		"* 5-5\n", "x 1-2\n", "* 3-\n", "0 header\n", "0 header A B\n",
 		"* -1-4\n", "0 heder Date\n",
 	};
-	char err[256], want[64];
+	char err[256], want[128];	/* a path of up to 63 bytes and ":3:" */
 
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char text[64];
