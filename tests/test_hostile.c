@@ -159,10 +159,6 @@ START_TEST(test_endpoints_out_of_step_do_not_ack_each_other_for_ever)
 
 	/* A real data segment of the client's, to forge from. */
 	memset(&corpus, 0, sizeof(corpus));
-	/* IPv4 only: a forged ARP reply would misdirect a neighbour entry
-	 * until refreshed, and the checks after the storm need both engines
-	 * reachable. */
-	corpus.ip_only = true;
 	open_pair();
 	fpc.wire_filter = wire_corpus_record;
 	fpc.wire_filter_arg = &corpus;
