@@ -11,11 +11,19 @@ struct rte_mbuf *
 shard_alloc(struct shard *s)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(s->pool);
+	struct rte_mempool_cache *pc;
 
 	if (unlikely(m == NULL)) {
 		STAT_INC(s, tx_drop_no_mbuf);
 		return NULL;
 	}
+	/* The next mbuf this lcore will be given was last written by the
+	 * lcore that sent it to us (on net_ring, or by the NIC): fetch it
+	 * for writing now so that its reset overlaps this packet's work
+	 * instead of stalling the next allocation. */
+	pc = rte_mempool_default_cache(s->pool, rte_lcore_id());
+	if (likely(pc != NULL && pc->len > 0))
+		rte_prefetch0_write(pc->objs[pc->len - 1]);
 	/* Leave room for Ethernet + VLAN + IPv4 in front of what the caller
 	 * appends, so no header ever needs a second segment. */
 	if (rte_pktmbuf_headroom(m) < NET_L4_HEADROOM)
@@ -82,9 +90,16 @@ shard_poll(struct shard *s)
 			busy = true;
 		total += n;
 		STAT_ADD(s, rx_packets, n);
+		/* The mbufs and their frames were written by another core (or
+		 * the NIC): start every header's fetch at once, then keep the
+		 * frames two packets ahead of the one being parsed. */
+		for (uint16_t k = 0; k < n; k++)
+			rte_prefetch0(pkts[k]);
+		for (uint16_t k = 0; k < n && k < 2; k++)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
 		for (uint16_t k = 0; k < n; k++) {
-			if (k + 1 < n)
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[k + 1], void *));
+			if (k + 2 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[k + 2], void *));
 			STAT_ADD(s, rx_bytes, rte_pktmbuf_pkt_len(pkts[k]));
 			if (sp->port->mem_link)
 				port_mem_link_rx(pkts[k]);
