@@ -85,6 +85,7 @@ timer_wheel_init(struct timer_wheel *w, uint32_t nslots, uint64_t tick_us,
 	w->nslots = nslots;
 	w->slot_mask = nslots - 1;
 	w->tick_us = tick_us;
+	w->tick_div = rte_reciprocal_value_u64(tick_us);
 	w->now_us = now_us;
 	w->position_tick = now_us / tick_us;
 	w->count = 0;
@@ -105,7 +106,7 @@ void
 timer_wheel_arm(struct timer_wheel *w, struct timer_entry *e,
 		uint64_t expire_us)
 {
-	uint64_t tick = expire_us / w->tick_us;
+	uint64_t tick = rte_reciprocal_divide_u64(expire_us, &w->tick_div);
 
 	if (e->armed)
 		list_unlink(&e->link);
@@ -288,7 +289,7 @@ timer_wheel_advance(struct timer_wheel *w, uint64_t now_us, unsigned max_fires,
 	if (now_us < w->now_us)
 		return 0;
 	w->now_us = now_us;
-	now_tick = now_us / w->tick_us;
+	now_tick = rte_reciprocal_divide_u64(now_us, &w->tick_div);
 	if (w->count == 0) {
 		/* An idle wheel skips the walk: nothing could fire. */
 		if (w->position_tick != now_tick)

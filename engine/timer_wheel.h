@@ -49,6 +49,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_reciprocal.h>
+
 /* Links of a circular doubly linked list; a list head is a link whose
  * neighbours point back at itself when the list is empty. */
 struct timer_link {
@@ -70,6 +72,9 @@ struct timer_wheel {
 	uint32_t nslots;
 	uint32_t slot_mask;		/* nslots - 1 */
 	uint64_t tick_us;
+	/* tick_us as a multiply and shift: every arm and every poll turns
+	 * microseconds into ticks, and a 64-bit divide costs tens of cycles. */
+	struct rte_reciprocal_u64 tick_div;
 	uint64_t now_us;		/* latest time given to init or advance */
 	uint64_t position_tick;		/* tick being fired; no slot holds an earlier one */
 	uint64_t count;			/* armed entries */
