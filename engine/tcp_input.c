@@ -893,6 +893,7 @@ seg_parse(struct shard *s, struct shard_port *sp, struct rte_mbuf *m,
 	seg->key.lport = th->dst_port;
 	seg->key.rport = th->src_port;
 	seg->key.zero = 0;
+	seg->hash = tcp_key_hash(&seg->key);
 	seg->seq = rte_be_to_cpu_32(th->sent_seq);
 	seg->ack = rte_be_to_cpu_32(th->recv_ack);
 	seg->wnd = rte_be_to_cpu_16(th->rx_win);
@@ -975,7 +976,7 @@ tcp_input(struct shard *s, struct shard_port *sp, struct rte_mbuf *m,
 		return;
 	}
 	if (seg_parse(s, sp, m, &seg))
-		seg_process(ts, &seg, tcp_conn_lookup(ts, &seg.key));
+		seg_process(ts, &seg, tcp_conn_lookup_hash(ts, &seg.key, seg.hash));
 }
 
 void
@@ -1000,33 +1001,46 @@ tcp_input_flush(struct shard *s)
 {
 	struct tcp_shard *ts = tcp_shard_of(s);
 	const void *keys[TCP_RX_BATCH];
+	hash_sig_t sigs[TCP_RX_BATCH];
 	void *data[TCP_RX_BATCH];
 	uint64_t hits = 0;
-	uint32_t n, gen;
+	uint32_t n, gen_add, gen_del;
 
 	if (ts == NULL || ts->rx_n == 0)
 		return;
 	n = ts->rx_n;
 	if (n == 1) {
 		/* Nothing to batch: the plain lookup is cheaper. */
-		data[0] = tcp_conn_lookup(ts, &ts->rx_segs[0].key);
+		data[0] = tcp_conn_lookup_hash(ts, &ts->rx_segs[0].key,
+					       ts->rx_segs[0].hash);
 		hits = data[0] != NULL;
 	} else {
-		for (uint32_t i = 0; i < n; i++)
+		for (uint32_t i = 0; i < n; i++) {
 			keys[i] = &ts->rx_segs[i].key;
-		rte_hash_lookup_bulk_data(ts->table, keys, n, &hits, data);
+			sigs[i] = ts->rx_segs[i].hash;
+		}
+		rte_hash_lookup_with_hash_bulk_data(ts->table, keys, sigs, n,
+						    &hits, data);
 		STAT_INC(s, tcp_rx_bulk_lookups);
 	}
-	gen = ts->table_gen;
+	/* The connections found are this shard's own, but one per segment:
+	 * start fetching them all before the first is processed. */
+	for (uint32_t i = 0; i < n; i++)
+		if ((hits >> i) & 1)
+			rte_prefetch0(data[i]);
+	gen_add = ts->table_gen_add;
+	gen_del = ts->table_gen_del;
 	for (uint32_t i = 0; i < n; i++) {
 		struct tcp_seg *seg = &ts->rx_segs[i];
 		struct tcp_conn *c;
 
-		/* A segment before this one added or removed a connection
-		 * (and may have freed the one found): look up again, as one
-		 * segment at a time would have. */
-		if (ts->table_gen != gen)
-			c = tcp_conn_lookup(ts, &seg->key);
+		/* A segment before this one removed a connection (and may
+		 * have freed the one found) or added one (which may be the
+		 * one not found): look up again, as one segment at a time
+		 * would have. */
+		if ((hits >> i) & 1 ? ts->table_gen_del != gen_del
+				    : ts->table_gen_add != gen_add)
+			c = tcp_conn_lookup_hash(ts, &seg->key, seg->hash);
 		else
 			c = (hits >> i) & 1 ? data[i] : NULL;
 		seg_process(ts, seg, c);

@@ -18,6 +18,7 @@ struct tcp_seg {
 	struct shard_port *sp;
 	struct rte_mbuf *m;		/* payload only; NULL once consumed */
 	struct tcp_key key;		/* as seen locally */
+	hash_sig_t hash;		/* tcp_key_hash(&key) */
 	uint32_t seq;
 	uint32_t ack;
 	uint32_t len;			/* payload bytes */

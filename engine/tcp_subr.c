@@ -204,8 +204,8 @@ static void
 tcp_conn_unlink(struct tcp_conn *c)
 {
 	if (c->t_flags & TF_IN_TABLE) {
-		rte_hash_del_key(c->ts->table, &c->key);
-		c->ts->table_gen++;
+		rte_hash_del_key_with_hash(c->ts->table, &c->key, c->key_hash);
+		c->ts->table_gen_del++;
 		c->t_flags &= ~TF_IN_TABLE;
 	}
 }
@@ -387,6 +387,7 @@ tcp_conn_alloc(struct tcp_shard *ts, struct shard_port *sp,
 	c->ts = ts;
 	c->sp = sp;
 	c->key = *key;
+	c->key_hash = tcp_key_hash(key);
 	c->state = TCPS_CLOSED;
 	c->snd_buf = ts->conf.snd_buf;
 	c->rcv_buf = ts->conf.rcv_buf;
@@ -407,25 +408,33 @@ tcp_conn_alloc(struct tcp_shard *ts, struct shard_port *sp,
 int
 tcp_conn_insert(struct tcp_conn *c)
 {
-	int rc = rte_hash_add_key_data(c->ts->table, &c->key, c);
+	int rc = rte_hash_add_key_with_hash_data(c->ts->table, &c->key,
+						 c->key_hash, c);
 
 	if (rc != 0) {
 		STAT_INC(c->ts->s, tcp_conn_table_full);
 		return -ENOSPC;
 	}
 	c->t_flags |= TF_IN_TABLE;
-	c->ts->table_gen++;
+	c->ts->table_gen_add++;
 	return 0;
+}
+
+struct tcp_conn *
+tcp_conn_lookup_hash(struct tcp_shard *ts, const struct tcp_key *key,
+		     hash_sig_t sig)
+{
+	void *data;
+
+	if (rte_hash_lookup_with_hash_data(ts->table, key, sig, &data) < 0)
+		return NULL;
+	return data;
 }
 
 struct tcp_conn *
 tcp_conn_lookup(struct tcp_shard *ts, const struct tcp_key *key)
 {
-	void *data;
-
-	if (rte_hash_lookup_data(ts->table, key, &data) < 0)
-		return NULL;
-	return data;
+	return tcp_conn_lookup_hash(ts, key, tcp_key_hash(key));
 }
 
 void

@@ -22,6 +22,7 @@
 #include "tcp.h"
 #include "tcp_options.h"
 #include "tcp_pair.h"
+#include "tcp_var.h"
 #include "test_eal.h"
 #include "test_rand.h"
 
@@ -33,6 +34,31 @@ START_TEST(test_tcp_handshake_client_to_server)
 	ck_assert_uint_eq(pair_stat(cli, "tcp_conn_active"), 1);
 	ck_assert_uint_eq(pair_stat(srv, "tcp_conn_passive"), 1);
 	ck_assert_ptr_null(tcp_accept(tl.l));
+	close_pair();
+}
+END_TEST
+
+/* Lookups, adds and deletes pass tcp_key_hash() to the connection table;
+ * a key hashed differently by the table itself (its hash function or
+ * initial value changed) would be stored where those never look. */
+START_TEST(test_tcp_key_hash_is_the_connection_tables_hash)
+{
+	uint64_t rng = 0x6b6579;
+
+	open_pair();
+	for (int i = 0; i < 10000; i++) {
+		uint64_t a = test_splitmix64(&rng), b = test_splitmix64(&rng);
+		struct tcp_key k = {
+			.laddr = (rte_be32_t)a,
+			.raddr = (rte_be32_t)(a >> 32),
+			.lport = (rte_be16_t)b,
+			.rport = (rte_be16_t)(b >> 16),
+			.zero = 0,
+		};
+
+		ck_assert_uint_eq(tcp_key_hash(&k),
+				  rte_hash_hash(tcp_shard_of(cs)->table, &k));
+	}
 	close_pair();
 }
 END_TEST
@@ -709,6 +735,38 @@ START_TEST(test_tcp_burst_is_looked_up_at_once_and_sees_earlier_segments_effects
 }
 END_TEST
 
+/* The other way round: a SYN makes a connection, and the same SYN again
+ * in that burst (the bulk lookup found nothing for either) must meet the
+ * new connection, not the listener a second time. */
+START_TEST(test_tcp_burst_sees_a_connection_an_earlier_segment_made)
+{
+	uint64_t full;
+	unsigned in_use;
+	struct out_seg o;
+
+	learn_peer();
+	memset(&tl, 0, sizeof(tl));
+	ck_assert_int_eq(tcp_listen(ss, 0, htons(SERVER_PORT), 4, &tl, &tl.l), 0);
+	full = pair_stat(srv, "tcp_conn_table_full");
+	in_use = tcp_shard_conns_in_use(ss);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(fake_port_inject_bytes(&fps, ss->pool, fbuf,
+			frame_tcp(fbuf, 40002, SERVER_PORT, 9000, 0,
+				  RTE_TCP_SYN_FLAG, 65535, NULL, 0, NULL, 0)), 0);
+	test_engine_poll(srv, 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_conn_table_full"), full);
+	ck_assert_uint_eq(tcp_shard_conns_in_use(ss), in_use + 1);
+	/* Each SYN is answered by the one connection's SYN-ACK. */
+	for (int i = 0; i < 2; i++) {
+		ck_assert(pop_seg(&o));
+		ck_assert_uint_eq(o.flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+		ck_assert_uint_eq(o.ack, 9001);
+	}
+	ck_assert(!pop_seg(&o));
+	tcp_listener_close(tl.l);
+}
+END_TEST
+
 START_TEST(test_tcp_syn_on_established_connection_gets_challenge_ack)
 {
 	struct tconn t = {0};
@@ -955,6 +1013,7 @@ tcp_suite(void)
 
 	tcase_add_checked_fixture(pair, setup_pair, teardown_common);
 	tcase_add_test(pair, test_tcp_handshake_client_to_server);
+	tcase_add_test(pair, test_tcp_key_hash_is_the_connection_tables_hash);
 	tcase_add_test(pair, test_tcp_handshake_server_engine_connects_to_client_engine);
 	tcase_add_test(pair, test_tcp_syn_offers_mss_wscale_timestamps_and_sack);
 	tcase_add_test(pair, test_tcp_one_megabyte_each_way_arrives_intact);
@@ -978,6 +1037,7 @@ tcp_suite(void)
 	tcase_add_test(one, test_tcp_bad_checksum_is_dropped_and_counted);
 	tcase_add_test(one, test_tcp_rst_outside_window_ignored_inside_gets_challenge_ack);
 	tcase_add_test(one, test_tcp_burst_is_looked_up_at_once_and_sees_earlier_segments_effects);
+	tcase_add_test(one, test_tcp_burst_sees_a_connection_an_earlier_segment_made);
 	tcase_add_test(one, test_tcp_syn_on_established_connection_gets_challenge_ack);
 	tcase_add_test(one, test_tcp_out_of_order_data_is_acked_at_once_with_sack);
 	tcase_add_test(one, test_tcp_full_backlog_answers_with_syn_cookie_and_cookie_ack_connects);
