@@ -1,6 +1,7 @@
 #include "tcp_options.h"
 #include "wire_bytes.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* Fixed lengths of the options that have one. */
@@ -66,7 +67,22 @@ tcp_options_parse(const uint8_t *opt, unsigned len, bool syn,
 {
 	unsigned i = 0;
 
-	memset(out, 0, sizeof(*out));
+	/* The fixed fields only: sack[] and tfo_cookie[] are read only up
+	 * to sack_count and tfo_cookie_len, which start at 0. */
+	memset(out, 0, offsetof(struct tcp_opts, sack));
+	out->tfo_cookie_len = 0;
+	out->tfo_experimental = false;
+	/* What nearly every segment after the handshake carries: NOP, NOP,
+	 * timestamps (RFC 7323 Appendix A), read in one go. */
+	if (len == TCP_OPT_TS_ONLY_LEN &&
+	    wire_get_be32(opt) == ((uint32_t)TCP_OPT_NOP << 24 |
+				   TCP_OPT_NOP << 16 |
+				   TCP_OPT_TIMESTAMPS << 8 | LEN_TIMESTAMPS)) {
+		out->present = TCP_OPT_HAS_TIMESTAMPS;
+		out->tsval = wire_get_be32(opt + 4);
+		out->tsecr = wire_get_be32(opt + 8);
+		return TCP_OPT_OK;
+	}
 	while (i < len) {
 		uint8_t kind = opt[i];
 		unsigned olen;

@@ -36,6 +36,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
 
 /* Option kinds (IANA "TCP Option Kind Numbers"). */
 #define TCP_OPT_EOL		0
@@ -173,6 +176,34 @@ enum tcp_opt_status tcp_options_parse(const uint8_t *opt, unsigned len,
  */
 unsigned tcp_options_write(uint8_t *buf, unsigned room,
 			   const struct tcp_opts *o, bool syn);
+
+/* Bytes of the options of a segment that carries timestamps and nothing
+ * else: NOP, NOP, kind 8, length 10, TSval, TSecr (RFC 7323 Appendix A),
+ * what every segment after the handshake carries when no SACK block is
+ * due. */
+#define TCP_OPT_TS_ONLY_LEN 12
+
+/*
+ * Write that block: the same bytes tcp_options_write() writes for a
+ * non-SYN o whose only present bit is TCP_OPT_HAS_TIMESTAMPS, without
+ * building o.
+ *
+ * @param buf    where to write; needs TCP_OPT_TS_ONLY_LEN bytes
+ * @param tsval  TSval, host order
+ * @param tsecr  TSecr, host order
+ */
+static inline void
+tcp_options_write_ts(uint8_t *buf, uint32_t tsval, uint32_t tsecr)
+{
+	uint32_t w[3] = {
+		rte_cpu_to_be_32((uint32_t)TCP_OPT_NOP << 24 | TCP_OPT_NOP << 16 |
+				 TCP_OPT_TIMESTAMPS << 8 | 10),
+		rte_cpu_to_be_32(tsval),
+		rte_cpu_to_be_32(tsecr),
+	};
+
+	memcpy(buf, w, sizeof(w));
+}
 
 /*
  * The number of bytes tcp_options_write() would write with the same

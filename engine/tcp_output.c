@@ -117,12 +117,21 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	struct tcp_opts o;
 	unsigned olen;
 	bool syn = (flags & RTE_TCP_SYN_FLAG) != 0, copy;
+	/* Timestamps and no SACK block: what build_opts() would give, written
+	 * without building it. */
+	bool ts_only = !syn && (c->t_flags & TF_RCVD_TSTMP) &&
+		(!(c->t_flags & TF_SACK_PERMIT) || tcp_reass_empty(&c->reass) ||
+		 !(flags & RTE_TCP_ACK_FLAG));
 	uint32_t win, dseq = syn ? seq + 1 : seq;
 
 	if (m == NULL)
 		return -1;
-	build_opts(c, flags, &o);
-	olen = tcp_options_len(TCP_OPT_MAX_LEN, &o, syn);
+	if (ts_only) {
+		olen = TCP_OPT_TS_ONLY_LEN;
+	} else {
+		build_opts(c, flags, &o);
+		olen = tcp_options_len(TCP_OPT_MAX_LEN, &o, syn);
+	}
 	th = (struct rte_tcp_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*th) + olen));
 	if (th == NULL) {
 		rte_pktmbuf_free(m);
@@ -139,7 +148,11 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	th->tcp_flags = flags;
 	th->cksum = 0;
 	th->tcp_urp = 0;
-	tcp_options_write((uint8_t *)(th + 1), olen, &o, syn);
+	if (ts_only)
+		tcp_options_write_ts((uint8_t *)(th + 1), tcp_ts_now(ts, c),
+				     c->ts_recent);
+	else
+		tcp_options_write((uint8_t *)(th + 1), olen, &o, syn);
 	win = rcv_window(c);
 	if (syn) {
 		/* RFC 7323 §2.2: the window of a SYN is never scaled. */

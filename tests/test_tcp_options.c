@@ -273,6 +273,50 @@ START_TEST(test_parse_timestamps_honoured_on_syn_and_non_syn)
 }
 END_TEST
 
+/* NOP, NOP, timestamps is read by a shortcut; it must give what the
+ * general parser gives for the same option in another layout, clear every
+ * field a stale struct held, and leave near misses to the general
+ * parser. */
+START_TEST(test_parse_timestamps_block_shortcut_matches_the_general_parser)
+{
+	const uint8_t fast[] = { 0x01, 0x01, 0x08, 0x0a, TSVAL_BYTES, TSECR_BYTES };
+	const uint8_t slow[] = { 0x08, 0x0a, TSVAL_BYTES, TSECR_BYTES, 0x01, 0x01 };
+	const uint8_t bad_len[] = { 0x01, 0x01, 0x08, 0x09, TSVAL_BYTES, 0x55, 0x66, 0x77, 0x01 };
+	const uint8_t too_long[] = { 0x01, 0x01, 0x08, 0x0b, TSVAL_BYTES, TSECR_BYTES };
+
+	for (int syn = 0; syn < 2; syn++) {
+		struct tcp_opts a, b;
+
+		memset(&a, 0xff, sizeof(a));
+		memset(&b, 0xff, sizeof(b));
+		ck_assert_int_eq(tcp_options_parse(fast, sizeof(fast), syn, &a),
+				 TCP_OPT_OK);
+		ck_assert_int_eq(tcp_options_parse(slow, sizeof(slow), syn, &b),
+				 TCP_OPT_OK);
+		ck_assert_uint_eq(a.present, TCP_OPT_HAS_TIMESTAMPS);
+		ck_assert_uint_eq(a.tsval, TSVAL);
+		ck_assert_uint_eq(a.tsecr, TSECR);
+		ck_assert_uint_eq(a.present, b.present);
+		ck_assert_uint_eq(a.notes, b.notes);
+		ck_assert_uint_eq(a.mss, b.mss);
+		ck_assert_uint_eq(a.wscale, b.wscale);
+		ck_assert_uint_eq(a.sack_count, b.sack_count);
+		ck_assert_uint_eq(a.tsval, b.tsval);
+		ck_assert_uint_eq(a.tsecr, b.tsecr);
+		ck_assert_uint_eq(a.tfo_cookie_len, b.tfo_cookie_len);
+		ck_assert(a.tfo_experimental == b.tfo_experimental);
+		ck_assert_uint_eq(a.notes, 0);
+		ck_assert_uint_eq(a.sack_count, 0);
+		ck_assert_uint_eq(a.tfo_cookie_len, 0);
+
+		a = parse_ok(bad_len, sizeof(bad_len), syn);
+		ck_assert_uint_eq(a.present, 0);
+		ck_assert_uint_eq(a.notes, TCP_OPT_NOTE_BAD_LEN);
+		assert_malformed(too_long, sizeof(too_long), syn);
+	}
+}
+END_TEST
+
 /* ---- SACK ---- */
 
 START_TEST(test_parse_sack_with_one_to_four_blocks)
@@ -730,6 +774,25 @@ model_fixed_size(const struct tcp_opts *o, bool syn)
 	return n;
 }
 
+/* The transmit path writes a timestamps-only block without building a
+ * struct tcp_opts: the bytes must be the general writer's. */
+START_TEST(test_write_ts_matches_the_general_writer)
+{
+	for (int iter = 0; iter < 1000; iter++) {
+		struct tcp_opts o = { 0 };
+		uint8_t a[TCP_OPT_TS_ONLY_LEN], b[40];
+
+		o.present = TCP_OPT_HAS_TIMESTAMPS;
+		o.tsval = rng_next();
+		o.tsecr = rng_next();
+		tcp_options_write_ts(a, o.tsval, o.tsecr);
+		ck_assert_uint_eq(tcp_options_write(b, sizeof(b), &o, false),
+				  TCP_OPT_TS_ONLY_LEN);
+		ck_assert_mem_eq(a, b, TCP_OPT_TS_ONLY_LEN);
+	}
+}
+END_TEST
+
 START_TEST(test_write_parse_round_trip_random_sets)
 {
 	static const uint8_t cookie_lens[] = { 0, 4, 6, 8, 10, 12, 14, 16 };
@@ -835,6 +898,7 @@ tcp_options_suite(void)
 	tcase_add_test(parse, test_parse_mss_zero_is_ignored);
 	tcase_add_test(parse, test_parse_later_duplicate_wins);
 	tcase_add_test(parse, test_parse_timestamps_honoured_on_syn_and_non_syn);
+	tcase_add_test(parse, test_parse_timestamps_block_shortcut_matches_the_general_parser);
 	tcase_add_test(parse, test_parse_sack_with_one_to_four_blocks);
 	tcase_add_test(parse, test_parse_sack_with_bad_length_is_ignored_and_noted);
 	tcase_add_test(parse, test_parse_sack_on_syn_is_ignored);
@@ -858,6 +922,7 @@ tcp_options_suite(void)
 	tcase_add_test(write, test_write_fixed_options_all_or_nothing_when_room_short);
 	tcase_add_test(write, test_write_rejects_unencodable_cookie_length);
 	tcase_add_test(write, test_write_never_exceeds_40_bytes_with_large_room);
+	tcase_add_test(write, test_write_ts_matches_the_general_writer);
 	tcase_add_test(write, test_write_parse_round_trip_random_sets);
 	suite_add_tcase(s, write);
 	return s;
