@@ -189,6 +189,7 @@ struct wsk_sock {
 	bool bind_counted;
 	bool bind_reuse;
 	rte_be32_t bind_laddr;
+	int32_t bind_pos;		/* bind_hash position of a specific address */
 };
 
 /* Work for wsk_client_poll(): things no upcall will bring back. */

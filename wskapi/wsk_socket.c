@@ -384,9 +384,11 @@ wsk_bind_table_clear(struct wsk_sock *so)
 		bind_count_add(&c->bind_port_any[port], so->bind_reuse, -1);
 	} else {
 		struct bind_key k = { .ip = so->bind_laddr, .port = so->lport };
-		int32_t pos = rte_hash_lookup(c->bind_hash, &k);
+		int32_t pos = so->bind_pos;
 
-		/* Counted, so present. */
+		/* Counted, so present at the position set gave. A key leaves
+		 * the table with its counts back at zero, which is what
+		 * bind_table_set expects of a position it is given again. */
 		bind_count_add(&c->bind_addr[pos], so->bind_reuse, -1);
 		if (c->bind_addr[pos].total == 0)
 			rte_hash_del_key(c->bind_hash, &k);
@@ -408,13 +410,11 @@ wsk_bind_table_set(struct wsk_sock *so)
 		bind_count_add(&c->bind_port_any[port], so->bind_reuse, 1);
 	} else {
 		struct bind_key k = { .ip = so->laddr, .port = so->lport };
-		int32_t pos = rte_hash_lookup(c->bind_hash, &k);
+		/* The position of the key, added or already there: room for
+		 * every socket's key (bind_table_init), so this cannot fail. */
+		int32_t pos = rte_hash_add_key(c->bind_hash, &k);
 
-		if (pos < 0) {
-			/* Room for every socket's key (bind_table_init). */
-			pos = rte_hash_add_key(c->bind_hash, &k);
-			c->bind_addr[pos] = (struct bind_count){ 0, 0 };
-		}
+		so->bind_pos = pos;
 		bind_count_add(&c->bind_addr[pos], so->bind_reuse, 1);
 	}
 }
