@@ -19,16 +19,37 @@ shard_alloc(struct shard *s)
 	}
 	/* The next mbuf this lcore will be given was last written by the
 	 * lcore that sent it to us (on net_ring, or by the NIC): fetch it
-	 * for writing now so that its reset overlaps this packet's work
-	 * instead of stalling the next allocation. */
+	 * for writing now so that its reset, and the headers written around
+	 * its default headroom, overlap this packet's work instead of
+	 * stalling the next allocation. The data room follows the mbuf and
+	 * its private area (rte_pktmbuf_init()). */
 	pc = rte_mempool_default_cache(s->pool, rte_lcore_id());
-	if (likely(pc != NULL && pc->len > 0))
-		rte_prefetch0_write(pc->objs[pc->len - 1]);
+	if (likely(pc != NULL && pc->len > 0)) {
+		uint8_t *next = pc->objs[pc->len - 1];
+		uint8_t *data = next + sizeof(struct rte_mbuf) +
+			rte_pktmbuf_priv_size(s->pool) + RTE_PKTMBUF_HEADROOM;
+
+		rte_prefetch0_write(next);
+		rte_prefetch0_write(next + RTE_CACHE_LINE_SIZE);
+		rte_prefetch0_write(data - RTE_CACHE_LINE_SIZE);
+		rte_prefetch0_write(data);
+	}
 	/* Leave room for Ethernet + VLAN + IPv4 in front of what the caller
 	 * appends, so no header ever needs a second segment. */
 	if (rte_pktmbuf_headroom(m) < NET_L4_HEADROOM)
 		rte_pktmbuf_reset_headroom(m);
 	return m;
+}
+
+/* The first two cache lines of m's frame: Ethernet, IPv4 and TCP headers
+ * with their options, wherever the sender's headroom put them. */
+static inline void
+prefetch_frame(const struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	rte_prefetch0(p);
+	rte_prefetch0(p + RTE_CACHE_LINE_SIZE);
 }
 
 static void
@@ -96,10 +117,10 @@ shard_poll(struct shard *s)
 		for (uint16_t k = 0; k < n; k++)
 			rte_prefetch0(pkts[k]);
 		for (uint16_t k = 0; k < n && k < 2; k++)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void *));
+			prefetch_frame(pkts[k]);
 		for (uint16_t k = 0; k < n; k++) {
 			if (k + 2 < n)
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[k + 2], void *));
+				prefetch_frame(pkts[k + 2]);
 			STAT_ADD(s, rx_bytes, rte_pktmbuf_pkt_len(pkts[k]));
 			if (sp->port->mem_link)
 				port_mem_link_rx(pkts[k]);
