@@ -62,6 +62,15 @@ rcv_window(const struct tcp_conn *c)
 	return space > max ? max : space;
 }
 
+/* A non-SYN segment with 'flags' carries SACK blocks (RFC 2018 §4): the
+ * peer allowed them, something waits out of order, and it is an ACK. */
+static inline bool
+sack_due(const struct tcp_conn *c, uint8_t flags)
+{
+	return (c->t_flags & TF_SACK_PERMIT) && !tcp_reass_empty(&c->reass) &&
+	       (flags & RTE_TCP_ACK_FLAG);
+}
+
 /* The options of a segment with 'flags'. */
 static void
 build_opts(const struct tcp_conn *c, uint8_t flags, struct tcp_opts *out)
@@ -92,8 +101,7 @@ build_opts(const struct tcp_conn *c, uint8_t flags, struct tcp_opts *out)
 			o.tsval = tcp_ts_now(ts, c);
 			o.tsecr = c->ts_recent;
 		}
-		if ((c->t_flags & TF_SACK_PERMIT) && !tcp_reass_empty(&c->reass) &&
-		    (flags & RTE_TCP_ACK_FLAG)) {
+		if (sack_due(c, flags)) {
 			o.sack_count = (uint8_t)tcp_reass_sack_blocks(&c->reass,
 				c->rcv_nxt, o.sack,
 				(c->t_flags & TF_RCVD_TSTMP) ? 3 : 4);
@@ -120,8 +128,7 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	/* Timestamps and no SACK block: what build_opts() would give, written
 	 * without building it. */
 	bool ts_only = !syn && (c->t_flags & TF_RCVD_TSTMP) &&
-		(!(c->t_flags & TF_SACK_PERMIT) || tcp_reass_empty(&c->reass) ||
-		 !(flags & RTE_TCP_ACK_FLAG));
+		!sack_due(c, flags);
 	uint32_t win, dseq = syn ? seq + 1 : seq;
 
 	if (m == NULL)
@@ -175,30 +182,32 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 		if (d == NULL)
 			break;
 		piece = RTE_MIN(len, (uint32_t)d->data_len - off);
+		/* The indirect mbuf before the RACK mark: a piece whose
+		 * mbuf cannot be had is not marked sent. */
+		mi = NULL;
+		if (!copy) {
+			mi = rte_pktmbuf_alloc(s->pool);
+			if (mi == NULL) {
+				STAT_INC(s, tx_drop_no_mbuf);
+				rte_pktmbuf_free(m);
+				return -1;
+			}
+		}
+		tcp_rack_sent(c, d, off, tcp_seq_lt(dseq, c->snd_max));
 		if (copy) {
-			tcp_rack_sent(c, d, off, tcp_seq_lt(dseq, c->snd_max));
 			rte_memcpy(rte_pktmbuf_append(m, (uint16_t)piece),
 				   rte_pktmbuf_mtod_offset(d, uint8_t *, off),
 				   piece);
-			dseq += piece;
-			len -= piece;
-			continue;
-		}
-		mi = rte_pktmbuf_alloc(s->pool);
-		if (mi == NULL) {
-			STAT_INC(s, tx_drop_no_mbuf);
-			rte_pktmbuf_free(m);
-			return -1;
-		}
-		tcp_rack_sent(c, d, off, tcp_seq_lt(dseq, c->snd_max));
-		rte_pktmbuf_attach(mi, d);
-		mi->data_off = (uint16_t)(d->data_off + off);
-		mi->data_len = (uint16_t)piece;
-		mi->pkt_len = piece;
-		if (rte_pktmbuf_chain(m, mi) != 0) {
-			rte_pktmbuf_free(mi);
-			rte_pktmbuf_free(m);
-			return -1;
+		} else {
+			rte_pktmbuf_attach(mi, d);
+			mi->data_off = (uint16_t)(d->data_off + off);
+			mi->data_len = (uint16_t)piece;
+			mi->pkt_len = piece;
+			if (rte_pktmbuf_chain(m, mi) != 0) {
+				rte_pktmbuf_free(mi);
+				rte_pktmbuf_free(m);
+				return -1;
+			}
 		}
 		dseq += piece;
 		len -= piece;
