@@ -75,9 +75,7 @@ tcp_options_parse(const uint8_t *opt, unsigned len, bool syn,
 	/* What nearly every segment after the handshake carries: NOP, NOP,
 	 * timestamps (RFC 7323 Appendix A), read in one go. */
 	if (len == TCP_OPT_TS_ONLY_LEN &&
-	    wire_get_be32(opt) == ((uint32_t)TCP_OPT_NOP << 24 |
-				   TCP_OPT_NOP << 16 |
-				   TCP_OPT_TIMESTAMPS << 8 | LEN_TIMESTAMPS)) {
+	    wire_get_be32(opt) == TCP_OPT_TS_ONLY_WORD) {
 		out->present = TCP_OPT_HAS_TIMESTAMPS;
 		out->tsval = wire_get_be32(opt + 4);
 		out->tsecr = wire_get_be32(opt + 8);

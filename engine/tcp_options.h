@@ -182,6 +182,10 @@ unsigned tcp_options_write(uint8_t *buf, unsigned room,
  * what every segment after the handshake carries when no SACK block is
  * due. */
 #define TCP_OPT_TS_ONLY_LEN 12
+/* Its first word, host order: NOP, NOP, kind 8, length 10. */
+#define TCP_OPT_TS_ONLY_WORD \
+	((uint32_t)TCP_OPT_NOP << 24 | TCP_OPT_NOP << 16 | \
+	 TCP_OPT_TIMESTAMPS << 8 | 10)
 
 /*
  * Write that block: the same bytes tcp_options_write() writes for a
@@ -196,8 +200,7 @@ static inline void
 tcp_options_write_ts(uint8_t *buf, uint32_t tsval, uint32_t tsecr)
 {
 	uint32_t w[3] = {
-		rte_cpu_to_be_32((uint32_t)TCP_OPT_NOP << 24 | TCP_OPT_NOP << 16 |
-				 TCP_OPT_TIMESTAMPS << 8 | 10),
+		rte_cpu_to_be_32(TCP_OPT_TS_ONLY_WORD),
 		rte_cpu_to_be_32(tsval),
 		rte_cpu_to_be_32(tsecr),
 	};
