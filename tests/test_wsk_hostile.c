@@ -154,7 +154,8 @@ START_TEST(test_wsk_requests_complete_once_through_a_hostile_wire)
 	memset(&corpus, 0, sizeof(corpus));
 	/* TCP only: a forged ARP reply would point a neighbour entry at a
 	 * made-up address until it is refreshed, and the check after the
-	 * storm needs both engines reachable (test_hostile mutates ARP). */
+	 * storm needs both engines reachable (hostile ARP frames are
+	 * test_net's and the fuzzer's). */
 	corpus.ip_only = true;
 	fpc.wire_filter = fps.wire_filter = wire_corpus_record;
 	fpc.wire_filter_arg = fps.wire_filter_arg = &corpus;
