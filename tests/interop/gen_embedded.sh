@@ -74,7 +74,7 @@ run() {
 	# Nothing is lost in memory, so the check wants no retransmission; a
 	# 1 s RTO floor keeps a host too loaded to run the server shard for
 	# 5 ms (the LAN default) from faking one.
-	timeout 60 "$gen" --duration 2 --min-rto 1s --json "$json" "$@" >"$work/$label.log" 2>"$work/$label.err" || rc=$?
+	timeout 60 "$gen" --duration 1 --min-rto 1s --json "$json" "$@" >"$work/$label.log" 2>"$work/$label.err" || rc=$?
 	if [ "$rc" -ne 0 ] || [ ! -s "$json" ]; then
 		cat "$work/$label.log" "$work/$label.err"
 		echo "FAIL: $label: exited $rc"

@@ -288,7 +288,7 @@ kernel_client() {
 	local glog=$work/gen.log plog=$work/peer.log grc=0 prc=0 left=
 	local gopts=(--mode server --ip "$eng_ip/24" --listen-ports "$port" --request-bytes 100
 		     --reply-size 100 --close-first --json "$work/gen.json")
-	local popts=(client --peer "$eng_ip" --port "$port" --conns "$conns" --parallel 16
+	local popts=(client --peer "$eng_ip" --port "$port" --conns "$conns" --parallel 64
 		     --request-size 100 --response-size 100 --server-closes --timeout "$run_timeout")
 
 	[ "$tfo" = yes ] && gopts+=(--tfo) && popts+=(--fastopen)

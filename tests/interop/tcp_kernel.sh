@@ -153,13 +153,13 @@ for loss in $losses; do
 	# Each step has its own server port, so no 4-tuple meets a TIME_WAIT
 	# left by an earlier step's separate process.
 	step ek-short "$loss" engine "engine->kernel short up" $((base + 1)) \
-		--conns "$short" --parallel 16 --bytes 1024 --direction up
+		--conns "$short" --parallel 64 --bytes 1024 --direction up
 	step ek-up "$loss" engine "engine->kernel bulk up" $((base + 2)) \
 		--conns 1 --bytes "$bulk" --direction up
 	step ek-down "$loss" engine "engine->kernel bulk down" $((base + 3)) \
 		--conns 1 --bytes "$bulk" --direction down
 	step ke-short "$loss" kernel "kernel->engine short up" $((base + 4)) \
-		--conns "$short" --parallel 16 --bytes 1024 --direction up
+		--conns "$short" --parallel 64 --bytes 1024 --direction up
 	step ke-up "$loss" kernel "kernel->engine bulk up" $((base + 5)) \
 		--conns 1 --bytes "$bulk" --direction up
 	step ke-down "$loss" kernel "kernel->engine bulk down" $((base + 6)) \
