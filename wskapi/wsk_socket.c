@@ -333,6 +333,20 @@ struct bind_key {
 	uint16_t zero;
 };
 
+_Static_assert(sizeof(struct bind_key) == 8, "one rte_hash_crc_8byte");
+
+/* The table's own hash (rte_hash_crc over these 8 bytes is one
+ * rte_hash_crc_8byte), computed inline: every operation passes it, so
+ * rte_hash never calls its hash function through a pointer. */
+static inline hash_sig_t
+bind_key_hash(const struct bind_key *k)
+{
+	uint64_t v;
+
+	memcpy(&v, k, sizeof(v));
+	return rte_hash_crc_8byte(v, 0);
+}
+
 static int
 bind_table_init(struct wsk_client *c, unsigned max_sockets)
 {
@@ -391,7 +405,8 @@ wsk_bind_table_clear(struct wsk_sock *so)
 		 * bind_table_set expects of a position it is given again. */
 		bind_count_add(&c->bind_addr[pos], so->bind_reuse, -1);
 		if (c->bind_addr[pos].total == 0)
-			rte_hash_del_key(c->bind_hash, &k);
+			rte_hash_del_key_with_hash(c->bind_hash, &k,
+						   bind_key_hash(&k));
 	}
 }
 
@@ -412,7 +427,8 @@ wsk_bind_table_set(struct wsk_sock *so)
 		struct bind_key k = { .ip = so->laddr, .port = so->lport };
 		/* The position of the key, added or already there: room for
 		 * every socket's key (bind_table_init), so this cannot fail. */
-		int32_t pos = rte_hash_add_key(c->bind_hash, &k);
+		int32_t pos = rte_hash_add_key_with_hash(c->bind_hash, &k,
+							 bind_key_hash(&k));
 
 		so->bind_pos = pos;
 		bind_count_add(&c->bind_addr[pos], so->bind_reuse, 1);
@@ -437,7 +453,8 @@ port_taken(struct wsk_client *c, rte_be32_t ip, rte_be16_t port, bool reuse)
 	n = reuse ? c->bind_port_any[p].exclusive : c->bind_port_any[p].total;
 	if (n == 0 && c->bind_port_all[p].total > c->bind_port_any[p].total) {
 		struct bind_key k = { .ip = ip, .port = port };
-		int32_t pos = rte_hash_lookup(c->bind_hash, &k);
+		int32_t pos = rte_hash_lookup_with_hash(c->bind_hash, &k,
+							bind_key_hash(&k));
 
 		if (pos >= 0)
 			n = reuse ? c->bind_addr[pos].exclusive
