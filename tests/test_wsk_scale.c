@@ -12,6 +12,7 @@
  * teardown waits out TIME_WAIT and checks that no connection and no mbuf
  * was left behind.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -291,6 +292,53 @@ START_TEST(test_listener_out_of_sockets_is_served_after_one_is_freed)
 }
 END_TEST
 
+/* --- socket slots ----------------------------------------------------------- */
+
+/* wsk.h, SOCKET LIFETIME: a closed socket's slot is used again only after
+ * at least 1,024 other sockets closed. And why it is bounded: one socket
+ * opened and closed over and over touches about that many slots, not the
+ * whole pool of 10,050, which a FIFO over every slot walked through, a
+ * cache miss per line of each socket it handed out. Every slot can still
+ * be had at once. */
+#define DOC_REUSE_DISTANCE	1024u
+#define SLOT_CYCLES		4000u
+
+START_TEST(test_closed_slots_wait_their_distance_and_stay_few)
+{
+	static WSK_SOCKET *got[SLOT_CYCLES];
+	static WSK_SOCKET *all[CLIENT_SOCKETS];
+	struct wsk_request r = rq(5);
+	WSK_SOCKET *extra = NULL;
+	unsigned distinct = 0;
+
+	for (unsigned i = 0; i < SLOT_CYCLES; i++) {
+		unsigned j = i;
+
+		got[i] = mk_conn_sock();
+		while (j-- > 0 && got[j] != got[i])
+			;
+		if (j == UINT_MAX) {
+			distinct++;
+		} else {
+			/* got[j] closed at cycle j; i - j - 1 others since. */
+			ck_assert_msg(i - j - 1 >= DOC_REUSE_DISTANCE,
+				      "slot of cycle %u reused at cycle %u", j, i);
+		}
+		close_sock(got[i]);
+	}
+	ck_assert_uint_le(distinct, DOC_REUSE_DISTANCE + 1);
+
+	for (unsigned i = 0; i < CLIENT_SOCKETS; i++)
+		all[i] = mk_conn_sock();
+	ck_assert_int_eq(wsk_socket_ex(wc, AF_INET, SOCK_STREAM, IPPROTO_TCP,
+				       WSK_FLAG_CONNECTION_SOCKET, NULL, NULL,
+				       &extra, &r),
+			 STATUS_INSUFFICIENT_RESOURCES);
+	for (unsigned i = 0; i < CLIENT_SOCKETS; i++)
+		close_sock(all[i]);
+}
+END_TEST
+
 /* --- the bind table against the scan it replaced ---------------------------- */
 
 #define MODEL_SOCKETS	48
@@ -399,6 +447,7 @@ wsk_scale_suite(void)
 	tcase_add_test(t, test_graceful_disconnect_completes_without_client_poll);
 	tcase_add_test(t, test_listener_out_of_sockets_is_served_after_one_is_freed);
 	tcase_add_test(t, test_bind_table_agrees_with_a_scan_of_every_socket);
+	tcase_add_test(t, test_closed_slots_wait_their_distance_and_stay_few);
 	tcase_set_timeout(t, 60);
 	suite_add_tcase(s, t);
 	return s;

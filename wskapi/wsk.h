@@ -60,9 +60,10 @@
  * gives it back. Receive requests copy into the application's WSK_BUF.
  *
  * SOCKET LIFETIME. A WSK_SOCKET pointer is valid until its close_socket
- * request completes. Socket slots are reused oldest-freed first, so a call
- * on a closed socket is caught (STATUS_INVALID_PARAMETER, no completion)
- * until the pool wraps around; do not rely on it.
+ * request completes. A closed socket's slot is used again only after at
+ * least 1,024 other sockets closed (oldest-closed first; sooner only when
+ * nothing else is free), so a call on a closed socket is caught
+ * (STATUS_INVALID_PARAMETER, no completion) meanwhile; do not rely on it.
  */
 #ifndef WSKDP_WSK_H
 #define WSKDP_WSK_H

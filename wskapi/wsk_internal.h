@@ -234,15 +234,24 @@ struct wsk_sqe_slot;
  * the shard's packets. */
 #define WSK_SUBMIT_BURST	64u
 
+/* Closed sockets waiting in a client's ring before their slots are used
+ * again (struct wsk_client, wsk_sock_alloc): how long a call on a closed
+ * socket is still caught. */
+#define WSK_SOCK_REUSE_DISTANCE 1024u
+
 struct wsk_client {
 	struct shard *shard;
 	uint16_t port_index;
 	unsigned nb_sockets;
 	struct wsk_sock *sockets;
-	/* Free sockets, a FIFO of indices, so a closed slot is reused as late
-	 * as possible and a call on a closed socket is caught meanwhile. */
+	/* Free sockets: free_count in all, the never-used slots from
+	 * fresh_next up, and the closed ones in free_fifo, a ring of indices
+	 * (fifo_count of them from free_head). A closed slot is reused oldest
+	 * first once WSK_SOCK_REUSE_DISTANCE others wait behind it, so a call
+	 * on a closed socket is caught meanwhile, while the slots in use stay
+	 * a small, cache-warm set however large the pool. */
 	uint32_t *free_fifo;
-	unsigned free_head, free_count;
+	unsigned free_head, fifo_count, free_count, fresh_next;
 	struct wsk_req *reqs;
 	unsigned nb_reqs;
 	struct wsk_req *free_reqs;

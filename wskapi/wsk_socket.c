@@ -140,13 +140,14 @@ void
 wsk_sock_free(struct wsk_sock *so)
 {
 	struct wsk_client *c = so->client;
-	unsigned tail = (c->free_head + c->free_count) % c->nb_sockets;
+	unsigned tail = (c->free_head + c->fifo_count) % c->nb_sockets;
 
 	work_remove(so);
 	wsk_bind_table_clear(so);
 	so->state = SOCK_FREE;
 	so->gen++;
 	c->free_fifo[tail] = (uint32_t)(so - c->sockets);
+	c->fifo_count++;
 	c->free_count++;
 }
 
@@ -159,8 +160,18 @@ wsk_sock_alloc(struct wsk_client *c, uint32_t flags, void *context,
 
 	if (c->free_count == 0)
 		return NULL;
-	so = &c->sockets[c->free_fifo[c->free_head]];
-	c->free_head = (c->free_head + 1) % c->nb_sockets;
+	/* A slot never used before only while fewer than the reuse distance
+	 * wait in the ring (see struct wsk_client): a FIFO over the whole
+	 * pool would hand out the coldest slot every time, a cache miss per
+	 * line of the socket. */
+	if (c->fifo_count > WSK_SOCK_REUSE_DISTANCE ||
+	    c->fresh_next == c->nb_sockets) {
+		so = &c->sockets[c->free_fifo[c->free_head]];
+		c->free_head = (c->free_head + 1) % c->nb_sockets;
+		c->fifo_count--;
+	} else {
+		so = &c->sockets[c->fresh_next++];
+	}
 	c->free_count--;
 	gen = so->gen;
 	memset(so, 0, sizeof(*so));
@@ -514,7 +525,6 @@ wsk_client_create(struct shard *s, unsigned max_sockets, unsigned max_requests)
 	for (unsigned i = 0; i < max_sockets; i++) {
 		c->sockets[i].client = c;
 		c->sockets[i].state = SOCK_FREE;
-		c->free_fifo[i] = i;
 	}
 	c->free_count = max_sockets;
 	for (unsigned i = max_requests; i-- > 0;) {
