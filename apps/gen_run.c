@@ -39,8 +39,8 @@ gen_conn_alloc(struct gen_worker *w)
 		return NULL;
 	c = &w->conns[idx];
 	w->free_head = c->next_free;
-	/* Everything but the identity starts from zero. */
-	memset(c, 0, sizeof(*c));
+	/* Everything but the identity and the send slots starts from zero. */
+	memset(c, 0, offsetof(struct gen_conn, mdl));
 	c->w = w;
 	c->idx = idx;
 	c->next_free = UINT32_MAX;
@@ -93,7 +93,7 @@ gen_conn_send_more(struct gen_conn *c)
 		for (unsigned k = 0; k < GEN_SENDS_INFLIGHT; k++) {
 			unsigned i = (slot + k) % GEN_SENDS_INFLIGHT;
 
-			if (c->buf[i].mdl == NULL) {
+			if (!(c->slots_busy & (1u << i))) {
 				slot = i;
 				break;
 			}
@@ -101,10 +101,11 @@ gen_conn_send_more(struct gen_conn *c)
 		c->mdl[slot] = (struct wsk_mdl){ .va = (void *)(m->data + off),
 						 .len = (size_t)n };
 		c->buf[slot] = (WSK_BUF){ .mdl = &c->mdl[slot], .length = (size_t)n };
+		c->slots_busy |= (uint16_t)(1u << slot);
 		r.user_data |= (uint64_t)slot << 4;
 		st = c->so->connection->send(c->so, &c->buf[slot], 0, &r);
 		if (st != STATUS_PENDING && st != STATUS_SUCCESS) {
-			c->buf[slot].mdl = NULL;
+			c->slots_busy &= (uint16_t)~(1u << slot);
 			if (st == STATUS_INSUFFICIENT_RESOURCES)
 				return;	/* retried when a send completes */
 			gen_conn_fail(c, st);
@@ -188,7 +189,7 @@ dispatch(struct gen_worker *w, const struct wsk_completion *e)
 	if (op == GEN_OP_SEND) {
 		unsigned slot = (unsigned)((e->user_data >> 4) & 0xf);
 
-		c->buf[slot].mdl = NULL;
+		c->slots_busy &= (uint16_t)~(1u << slot);
 		c->sends--;
 		if (e->status == STATUS_SUCCESS)
 			w->res.bytes.sent += e->information;

@@ -76,6 +76,7 @@ struct gen_conn {
 	bool connect_done;		/* client: connect_ex completed */
 	bool want_finish;		/* client: every response is in */
 	uint8_t sends;			/* sends in flight */
+	uint16_t slots_busy;		/* bit i: buf[i] is a send in flight */
 	uint64_t t_start;		/* connect issued (us) */
 	uint64_t t_req;			/* current request sent (us) */
 	uint64_t tx_left;		/* bytes of the current message to send */
@@ -84,9 +85,13 @@ struct gen_conn {
 	uint64_t rx_acc;		/* server: bytes of the current request */
 	uint64_t owed;			/* server: answers still to send */
 	uint64_t requests;		/* client: requests completed */
+	/* Last, and not cleared by gen_conn_alloc(): a slot is read only
+	 * while its bit in slots_busy is set, and most connections use one
+	 * of the sixteen, so a new connection writes two lines, not fourteen. */
 	struct wsk_mdl mdl[GEN_SENDS_INFLIGHT];
 	WSK_BUF buf[GEN_SENDS_INFLIGHT];
 };
+_Static_assert(GEN_SENDS_INFLIGHT <= 16, "slots_busy has a bit per send slot");
 
 /* A message: what one request or answer sends. */
 struct gen_msg {

@@ -68,13 +68,16 @@ struct tcp_reass_block {
 
 /* The queue, embedded in the connection. */
 struct tcp_reass {
-	struct tcp_reass_block blocks[TCP_REASS_MAX_BLOCKS]; /* sorted by start */
 	unsigned int nb_blocks;
 	uint32_t bytes;			/* payload bytes held, for window accounting */
 	uint64_t arrivals;		/* segments received; orders blocks for SACK */
+	/* Last, and read only below nb_blocks: a new queue writes the
+	 * line above and none of the blocks' eight (tcp_reass_init). */
+	struct tcp_reass_block blocks[TCP_REASS_MAX_BLOCKS]; /* sorted by start */
 };
 
-/* Make q an empty queue. Cannot fail. */
+/* Make q an empty queue; the blocks are left as they are, none is read
+ * before it is written. Cannot fail. */
 void tcp_reass_init(struct tcp_reass *q);
 
 /*

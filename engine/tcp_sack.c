@@ -106,6 +106,12 @@ insert_range(struct tcp_sack_board *b, uint32_t start, uint32_t end)
 }
 
 void
+tcp_sack_init(struct tcp_sack_board *b)
+{
+	memset(b, 0, offsetof(struct tcp_sack_board, range));
+}
+
+void
 tcp_sack_reset(struct tcp_sack_board *b)
 {
 	b->count = 0;

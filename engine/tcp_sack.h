@@ -63,14 +63,24 @@ struct tcp_sack_range {
 };
 
 struct tcp_sack_board {
-	struct tcp_sack_range range[TCP_SACK_MAX_RANGES]; /* sorted */
 	unsigned count;		/* ranges in use */
 	uint32_t sacked_bytes;	/* sum of the ranges' lengths */
 	/* Blocks tcp_sack_update() ignored, by reason (they survive reset). */
 	uint64_t stale_blocks;	/* end at or below SND.UNA (old or D-SACK) */
 	uint64_t invalid_blocks; /* empty, inverted, or reaching past SND.MAX */
 	uint64_t overflow_drops; /* ranges forgotten: the board was full */
+	/* Last, and read only below count: a new board writes the line
+	 * above and none of the ranges' four (tcp_sack_init). */
+	struct tcp_sack_range range[TCP_SACK_MAX_RANGES]; /* sorted */
 };
+
+/*
+ * Make b an empty board with its counters at zero. The ranges are left as
+ * they are: none is read before it is written. Cannot fail.
+ *
+ * @param b  the board
+ */
+void tcp_sack_init(struct tcp_sack_board *b);
 
 /*
  * Forget every range (the counters are kept).

@@ -146,9 +146,13 @@ insert(uint32_t seq, uint32_t len, unsigned int nb_segs, uint32_t rcv_nxt,
 				rcv_nxt, wnd_end);
 }
 
+/* Every test starts from a queue that held garbage: a connection's queue
+ * is not cleared at allocation, only tcp_reass_init()ed, so no block may
+ * be read before it is written. */
 static void
 setup(void)
 {
+	memset(&q, 0xa5, sizeof(q));
 	tcp_reass_init(&q);
 	ck_assert_uint_eq(test_pool_in_use(pool), 0);
 }

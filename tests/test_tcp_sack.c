@@ -17,11 +17,18 @@
 
 static struct tcp_sack_board board;
 
+/* Every test starts from a board that held garbage: a connection's board
+ * is not cleared at allocation, only tcp_sack_init()ed, so no range may be
+ * read before it is written. */
 static void
 setup(void)
 {
-	memset(&board, 0, sizeof(board));
-	tcp_sack_reset(&board);
+	memset(&board, 0xa5, sizeof(board));
+	tcp_sack_init(&board);
+	ck_assert_uint_eq(board.count, 0);
+	ck_assert_uint_eq(board.sacked_bytes, 0);
+	ck_assert_uint_eq(board.stale_blocks + board.invalid_blocks +
+			  board.overflow_drops, 0);
 }
 
 static uint32_t
