@@ -275,6 +275,25 @@ START_TEST(capture_copy_gets_its_sums)
 }
 END_TEST
 
+/* The shard's mbufs sit on a stack: an mbuf given back to the pool's
+ * common store, as another lcore's free does once its cache is full, is
+ * the next one taken from it, still in cache, and not the one freed
+ * longest ago as a ring would give. */
+START_TEST(shard_pool_gives_back_the_last_freed_mbuf_first)
+{
+	void *taken[4], *again;
+
+	setup_link(true);
+	ck_assert_str_eq(rte_mempool_get_ops(cs->pool->ops_index)->name, "stack");
+	ck_assert_int_eq(rte_mempool_generic_get(cs->pool, taken, 4, NULL), 0);
+	rte_mempool_generic_put(cs->pool, taken, 4, NULL);
+	ck_assert_int_eq(rte_mempool_generic_get(cs->pool, &again, 1, NULL), 0);
+	ck_assert_ptr_eq(again, taken[3]);
+	rte_mempool_generic_put(cs->pool, &again, 1, NULL);
+	teardown_link();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -288,6 +307,7 @@ main(void)
 	tcase_add_test(t, unflagged_frame_is_still_checked);
 	tcase_add_test(t, capture_copy_gets_its_sums);
 	tcase_add_test(t, loopback_sized_mtu_carries_every_byte);
+	tcase_add_test(t, shard_pool_gives_back_the_last_freed_mbuf_first);
 	suite_add_tcase(s, t);
 	r = srunner_create(s);
 	srunner_set_fork_status(r, CK_NOFORK);
