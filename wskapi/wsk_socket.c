@@ -828,11 +828,14 @@ ws_connect_ex(WSK_SOCKET *s, const struct sockaddr *remote, const WSK_BUF *buf,
 		return STATUS_INSUFFICIENT_RESOURCES;
 	rest = buf != NULL ? *buf : (WSK_BUF){ .length = 0 };
 	opts.tfo = so->fastopen;
-	if (so->fastopen && rest.length > 0) {
-		/* TCP_FASTOPEN: the buffer's first contiguous piece is the
-		 * connection's initial data, queued before the SYN is built
-		 * so part of it can ride in the SYN; the rest is staged and
-		 * follows the handshake. The send buffer (SO_SNDBUF) bounds
+	if (rest.length > 0) {
+		/* The buffer's first contiguous piece is the connection's
+		 * initial data, queued before the SYN is built: with
+		 * TCP_FASTOPEN part of it can ride in the SYN, without it
+		 * the SYN goes alone and the data follows the handshake.
+		 * Either way it is copied once, into the send queue, instead
+		 * of staged and copied again at the handshake. The rest is
+		 * staged and follows it. The send buffer (SO_SNDBUF) bounds
 		 * what tcp_connect() may queue. */
 		size_t piece = RTE_MIN(buf->length,
 				       buf->mdl->len - buf->offset);
