@@ -328,7 +328,9 @@ void tcp_listener_close(struct tcp_listener *l);
  *   and data and the connection goes to the accept queue at once
  *   (accept_ready before the handshake completes). The accepted
  *   connection is readable and takes tcp_send() in SYN_RECEIVED; what it
- *   sends leaves after the third ACK.
+ *   sends leaves at once, as Linux sends it, within the client's SYN
+ *   window and the initial congestion window, and what does not fit
+ *   after the third ACK.
  * - An invalid cookie: the data is dropped, the handshake is a normal
  *   one and the SYN-ACK carries a valid cookie.
  * - Over max_pending: a normal handshake (data dropped), counted.
@@ -360,7 +362,8 @@ struct tcp_conn *tcp_accept(struct tcp_listener *l);
  * @return bytes accepted: 0..len, less when the send buffer is full or
  *         mbufs ran out; -ENOTCONN before the handshake completed (except
  *         on a Fast Open connection accepted in SYN_RECEIVED: queued,
- *         sent after the third ACK) or after the connection closed;
+ *         and sent at once within the initial window, see
+ *         tcp_listener_set_tfo()) or after the connection closed;
  *         -EPIPE after tcp_shutdown().
  */
 int32_t tcp_send(struct tcp_conn *c, const void *data, uint32_t len);

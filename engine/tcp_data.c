@@ -159,7 +159,7 @@ tcp_send(struct tcp_conn *c, const void *data, uint32_t len)
 	if (c->t_flags & TF_SHUT_WR)
 		return -EPIPE;
 	/* A Fast Open connection is handed to the user at its SYN: what it
-	 * answers waits in the queue for the third ACK. */
+	 * answers leaves before the third ACK (tcp_output()). */
 	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_CLOSE_WAIT &&
 	    !(c->state == TCPS_SYN_RECEIVED && (c->t_flags & TF_TFO_PENDING)))
 		return -ENOTCONN;

@@ -238,7 +238,7 @@ rtt_update(struct tcp_conn *c, const struct tcp_seg *seg)
  * acknowledged.
  */
 static bool
-ack_process(struct tcp_conn *c, struct tcp_seg *seg)
+ack_process(struct tcp_conn *c, struct tcp_seg *seg, bool handshake)
 {
 	struct shard *s = c->ts->s;
 	uint32_t tiwin = (uint32_t)seg->wnd << c->snd_wscale;
@@ -254,7 +254,8 @@ ack_process(struct tcp_conn *c, struct tcp_seg *seg)
 	if (tcp_seq_leq(seg->ack, c->snd_una)) {
 		/* RFC 5681 §2 duplicate ACK (or RFC 6675: one that SACKs
 		 * new data). */
-		if (seg->ack == c->snd_una && c->snd_max != c->snd_una &&
+		if (!handshake && seg->ack == c->snd_una &&
+		    c->snd_max != c->snd_una &&
 		    ((seg->len == 0 && !SEG_HAS(seg, FIN) &&
 		      !SEG_HAS(seg, SYN) && tiwin == c->snd_wnd &&
 		      tiwin != 0) ||
@@ -733,23 +734,27 @@ tcp_in_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 		c->snd_wl1 = seg->seq;
 		c->snd_wl2 = seg->ack;
 		rtt_update(c, seg);
-		c->snd_una = seg->ack;
+		/* This takes the SYN; what a Fast Open answer sent in
+		 * SYN-RECEIVED (tcp_output()) this ACK also covers is taken
+		 * by ack_process() like any data, and an ACK of the SYN alone
+		 * is no duplicate ACK of it. */
+		c->snd_una = c->iss + 1;
 		if (tcp_seq_lt(c->snd_nxt, c->snd_una))
 			c->snd_nxt = c->snd_una;
 		tcp_conn_established(c);
-		ourfinacked = ack_process(c, seg);
+		ourfinacked = ack_process(c, seg, true);
 		break;
 	/* ESTABLISHED, CLOSE-WAIT: "If SND.UNA < SEG.ACK =< SND.NXT, then set
 	 * SND.UNA <- SEG.ACK ... If the ACK is a duplicate, it can be
 	 * ignored ... update the send window." */
 	case TCPS_ESTABLISHED:
 	case TCPS_CLOSE_WAIT:
-		ourfinacked = ack_process(c, seg);
+		ourfinacked = ack_process(c, seg, false);
 		break;
 	/* FIN-WAIT-1: "In addition ..., if the FIN segment is now
 	 * acknowledged, then enter FIN-WAIT-2 and continue processing". */
 	case TCPS_FIN_WAIT_1:
-		ourfinacked = ack_process(c, seg);
+		ourfinacked = ack_process(c, seg, false);
 		if (ourfinacked) {
 			c->state = TCPS_FIN_WAIT_2;
 			/* No other upcall tells the user its FIN arrived here
@@ -764,12 +769,12 @@ tcp_in_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 	/* FIN-WAIT-2: "if the retransmission queue is empty, the user's
 	 * CLOSE can be acknowledged". */
 	case TCPS_FIN_WAIT_2:
-		ourfinacked = ack_process(c, seg);
+		ourfinacked = ack_process(c, seg, false);
 		break;
 	/* CLOSING: "if the ACK acknowledges our FIN, then enter the
 	 * TIME-WAIT state, otherwise ignore the segment." */
 	case TCPS_CLOSING:
-		ourfinacked = ack_process(c, seg);
+		ourfinacked = ack_process(c, seg, false);
 		if (ourfinacked) {
 			tcp_enter_time_wait(c);
 			return;
@@ -779,7 +784,7 @@ tcp_in_synchronized(struct tcp_conn *c, struct tcp_seg *seg)
 	 * acknowledgment of our FIN. If our FIN is now acknowledged, delete
 	 * the TCB, enter the CLOSED state, and return." */
 	case TCPS_LAST_ACK:
-		ourfinacked = ack_process(c, seg);
+		ourfinacked = ack_process(c, seg, false);
 		if (ourfinacked) {
 			tcp_conn_close(c, TCP_CLOSE_NORMAL);
 			return;

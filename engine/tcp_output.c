@@ -376,7 +376,10 @@ tcp_output(struct tcp_conn *c)
 
 	if (c->state == TCPS_CLOSED || c->state == TCPS_LISTEN)
 		return;
-	idle = c->snd_max == c->snd_una;
+	/* A Fast Open server's SYN-ACK in flight is no data in flight: its
+	 * answer need not wait for the ACK under Nagle's rule. */
+	idle = c->snd_max == c->snd_una ||
+	       (c->state == TCPS_SYN_RECEIVED && c->snd_max == c->iss + 1);
 	if (idle && c->state >= TCPS_ESTABLISHED && c->sq_bytes > 0 &&
 	    c->cc.ops != NULL)
 		tcp_cc_after_idle(&c->cc, ts->s->now_us - c->last_send_us,
@@ -398,6 +401,15 @@ tcp_output(struct tcp_conn *c)
 
 		sendalot = false;
 		if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED) {
+			/* RFC 7413 §4.2.2, as Linux: a Fast Open server whose
+			 * SYN-ACK is out sends its answer at once, within the
+			 * client's SYN window and the initial window, instead
+			 * of waiting a round trip for the third ACK; the
+			 * cookie showed the client is at its address. */
+			if (c->snd_nxt != c->iss &&
+			    c->state == TCPS_SYN_RECEIVED &&
+			    (c->t_flags & TF_TFO_PENDING))
+				goto data;
 			if (c->snd_nxt != c->iss)
 				goto ack_only;
 			flags = c->state == TCPS_SYN_SENT
@@ -413,6 +425,7 @@ tcp_output(struct tcp_conn *c)
 			send = true;
 			goto build;
 		}
+data:
 		if (c->state != TCPS_TIME_WAIT) {
 			uint32_t end = tcp_sq_end(c);
 			uint32_t from = tcp_seq_gt(seq, c->sq_seq) ? seq : c->sq_seq;

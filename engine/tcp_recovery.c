@@ -441,7 +441,10 @@ tcp_tlp_schedule(struct tcp_conn *c)
 {
 	uint64_t now = c->ts->s->now_us, pto;
 
+	/* Before ESTABLISHED (a Fast Open answer in SYN-RECEIVED) the
+	 * SYN-ACK's retransmission timer covers what is in flight. */
 	if (!tcp_rack_enabled(c) || c->cc.in_fast_recovery ||
+	    c->state < TCPS_ESTABLISHED ||
 	    c->rxt_shift > 0 || c->rack.tlp_active ||
 	    c->rack.lost_bytes > 0 || c->snd_una == c->snd_max ||
 	    c->snd_wnd == 0 || c->state == TCPS_TIME_WAIT) {

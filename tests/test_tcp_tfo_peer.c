@@ -318,6 +318,87 @@ START_TEST(test_tfo_server_over_its_pending_limit_does_a_normal_handshake)
 }
 END_TEST
 
+/* A valid cookie with data: the peer's SYN (port lport, ISN seq) carries
+ * "abcde"; returns the SYN-ACK. */
+static struct wire_seg
+peer_syn_data(uint16_t lport, uint32_t seq, const uint8_t *cookie)
+{
+	uint8_t opt[12] = { TCP_OPT_FASTOPEN, 10 };
+	struct wire_seg w;
+
+	memcpy(opt + 2, cookie, 8);
+	opt[10] = opt[11] = TCP_OPT_NOP;
+	inject(frame_tcp(fbuf, lport, SERVER_PORT, seq, 0, RTE_TCP_SYN_FLAG,
+			 65535, opt, 12, "abcde", 5));
+	ck_assert(pop_seg(&w));
+	ck_assert_uint_eq(w.flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	ck_assert_uint_eq(w.ack, seq + 6);
+	return w;
+}
+
+/* RFC 7413 §4.2.2, as Linux: the answer to SYN data leaves right behind
+ * the SYN-ACK, before the third ACK. An ACK of the SYN-ACK alone makes
+ * the connection established with the answer still in flight, and is no
+ * duplicate ACK of it; a third ACK covering both completes the answer at
+ * once. */
+START_TEST(test_tfo_server_answers_before_the_third_ack)
+{
+	uint8_t opt[4] = { TCP_OPT_FASTOPEN, 2, TCP_OPT_NOP, TCP_OPT_NOP };
+	uint8_t cookie[8];
+	struct wire_seg w, synack;
+
+	learn_peer();
+	listen_tfo(4);
+	reply_on_accept = true;
+	inject(frame_tcp(fbuf, 40000, SERVER_PORT, 1000, 0, RTE_TCP_SYN_FLAG,
+			 65535, opt, 4, NULL, 0));
+	ck_assert(pop_seg(&w));
+	ck_assert_uint_eq(w.opts.tfo_cookie_len, 8);
+	memcpy(cookie, w.opts.tfo_cookie, 8);
+	inject(frame_tcp(fbuf, 40000, SERVER_PORT, 1001, 0, RTE_TCP_RST_FLAG,
+			 0, NULL, 0, NULL, 0));
+
+	for (unsigned k = 0; k < 2; k++) {
+		uint16_t lport = (uint16_t)(40001 + k);
+		uint32_t seq = 2000 + 1000 * k;
+
+		synack = peer_syn_data(lport, seq, cookie);
+		ck_assert_uint_eq(nscon, k + 1);
+		ck_assert_int_eq(scon[k].reply_rc, 2);
+		ck_assert(pop_seg(&w));
+		ck_assert_uint_eq(w.flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG |
+					     RTE_TCP_RST_FLAG), 0);
+		ck_assert_uint_eq(w.seq, synack.seq + 1);
+		ck_assert_uint_eq(w.ack, seq + 6);
+		ck_assert_uint_eq(w.len, 2);
+		ck_assert_mem_eq(w.payload, "ok", 2);
+		ck_assert_int_eq(tcp_conn_state(scon[k].c), TCPS_SYN_RECEIVED);
+		ck_assert(!pop_seg(&w));
+		if (k == 0) {
+			inject(frame_tcp(fbuf, lport, SERVER_PORT, seq + 6,
+					 synack.seq + 1, RTE_TCP_ACK_FLAG, 65535,
+					 NULL, 0, NULL, 0));
+			ck_assert_int_eq(tcp_conn_state(scon[k].c),
+					 TCPS_ESTABLISHED);
+			ck_assert_uint_eq(scon[k].acked, 0);
+			ck_assert_uint_eq(pair_stat(srv, "tcp_dup_acks"), 0);
+		}
+		inject(frame_tcp(fbuf, lport, SERVER_PORT, seq + 6,
+				 synack.seq + 3, RTE_TCP_ACK_FLAG, 65535, NULL, 0,
+				 NULL, 0));
+		ck_assert_int_eq(tcp_conn_state(scon[k].c), TCPS_ESTABLISHED);
+		ck_assert_uint_eq(scon[k].acked, 2);
+		ck_assert(!pop_seg(&w));
+	}
+	ck_assert_uint_eq(pair_stat(srv, "tcp_dup_acks"), 0);
+	ck_assert_uint_eq(pair_stat(srv, "tfo_server_syn_data_accepted"), 2);
+	for (unsigned i = 0; i < nscon; i++) {
+		tcp_abort(scon[i].c);
+		tcp_release(scon[i].c);
+	}
+}
+END_TEST
+
 START_TEST(test_tfo_server_drops_data_under_a_bad_cookie_and_offers_a_valid_one)
 {
 	struct wire_seg w;
@@ -385,6 +466,7 @@ tcp_tfo_peer_suite(void)
 	tcase_add_test(one, test_tfo_server_over_its_pending_limit_does_a_normal_handshake);
 	tcase_add_test(one, test_tfo_server_drops_data_under_a_bad_cookie_and_offers_a_valid_one);
 	tcase_add_test(one, test_tfo_synack_with_data_and_fin_keeps_both);
+	tcase_add_test(one, test_tfo_server_answers_before_the_third_ack);
 	suite_add_tcase(s, one);
 	return s;
 }

@@ -361,7 +361,9 @@ typedef struct wsk_client_stream_dispatch {
  * cached, connect_ex's buffer (its first contiguous piece, up to the
  * server's MSS less the SYN's options) rides in the SYN and the rest
  * follows the handshake. Set on a stream socket before listen, its value
- * is the most Fast Open connections waiting for their third ACK (0: off).
+ * is the most Fast Open connections waiting for their third ACK (0: off);
+ * such a connection is accepted at its SYN with the SYN's data to read,
+ * and what it sends leaves at once, ahead of the third ACK, as on Linux.
  * SO_WSK_EVENT_CALLBACK (set only, in_buf a struct
  * wsk_event_callback_control) enables or disables events; an event whose
  * condition already holds (data waiting, a connection waiting, connected
