@@ -98,7 +98,7 @@ socket_of(unsigned lcore)
  * every mbuf: a ring (FIFO) would hand back the one freed longest ago,
  * its lines long evicted (32,768 mbufs are 75 MB), and a stack hands back
  * one freed moments ago, still in cache. Engine to engine over net_ring
- * that was 12% more connections/s. The ring is the fallback when the
+ * that was 12-14% more connections/s. The ring is the fallback when the
  * stack driver is missing. */
 static struct rte_mempool *
 mbuf_pool_create(const char *name, unsigned n, int sid)

@@ -71,8 +71,9 @@ struct tcp_reass {
 	unsigned int nb_blocks;
 	uint32_t bytes;			/* payload bytes held, for window accounting */
 	uint64_t arrivals;		/* segments received; orders blocks for SACK */
-	/* Last, and read only below nb_blocks: a new queue writes the
-	 * line above and none of the blocks' eight (tcp_reass_init). */
+	/* Last, and read only below nb_blocks: a new queue clears the
+	 * fields above and not the blocks' eight cache lines
+	 * (tcp_reass_init). */
 	struct tcp_reass_block blocks[TCP_REASS_MAX_BLOCKS]; /* sorted by start */
 };
 

@@ -69,8 +69,8 @@ struct tcp_sack_board {
 	uint64_t stale_blocks;	/* end at or below SND.UNA (old or D-SACK) */
 	uint64_t invalid_blocks; /* empty, inverted, or reaching past SND.MAX */
 	uint64_t overflow_drops; /* ranges forgotten: the board was full */
-	/* Last, and read only below count: a new board writes the line
-	 * above and none of the ranges' four (tcp_sack_init). */
+	/* Last, and read only below count: a new board clears the fields
+	 * above and not the ranges' four cache lines (tcp_sack_init). */
 	struct tcp_sack_range range[TCP_SACK_MAX_RANGES]; /* sorted */
 };
 
