@@ -521,6 +521,12 @@ input_syn_sent(struct tcp_conn *c, struct tcp_seg *seg)
 		 * not cover is sent again from SND.UNA right away (RFC 7413
 		 * §4.2.1). */
 		rtt_update(c, seg);
+		/* As FreeBSD: the window our first ACK will offer counts as
+		 * offered, so data the peer sends before it (a Fast Open
+		 * answer behind the SYN-ACK) is no reason for a window
+		 * update of its own. */
+		c->rcv_adv = c->rcv_nxt + RTE_MIN(tcp_rcv_space(c),
+						  65535u << c->rcv_wscale);
 		tcp_tfo_client_synack(c, &seg->opts, seg->ack);
 		c->snd_una = seg->ack;
 		c->snd_nxt = c->snd_una;

@@ -312,7 +312,11 @@ tcp_ack_defer(struct tcp_conn *c)
 		tcp_output(c);
 		return;
 	}
+	/* Owed, not due: a tcp_output() before the flush (the user reading,
+	 * say) sends no bare ACK that the user's answer could carry. */
+	c->t_flags &= ~TF_ACKNOW;
 	c->t_flags |= TF_ACK_DEFER;
+	c->ack_defer_nxt = c->rcv_nxt;
 	ts->defer[cur].c[ts->defer[cur].n++] = c;
 }
 
@@ -332,8 +336,19 @@ ack_defer_flush(struct tcp_shard *ts)
 		if (!(c->t_flags & TF_ACK_DEFER))
 			continue;
 		c->t_flags &= ~TF_ACK_DEFER;
-		if (c->t_flags & TF_ACKNOW)
+		/* Still owed if nothing sent since acknowledged all that came
+		 * in. If data came in after the ACK was put off and the fast
+		 * path's delayed ACK is pending, the user's answer to that
+		 * data, a pass away, can carry both (a Fast Open client's FIN
+		 * carries the ACK of the SYN-ACK and of the answer behind
+		 * it); the delayed-ACK timer, or a second segment, bounds the
+		 * wait. */
+		if (c->last_ack_sent != c->rcv_nxt &&
+		    (c->rcv_nxt == c->ack_defer_nxt ||
+		     !(c->t_flags & TF_DELACK))) {
+			c->t_flags |= TF_ACKNOW;
 			tcp_output(c);
+		}
 	}
 	ts->defer[prev].n = 0;
 	ts->defer_cur = prev;

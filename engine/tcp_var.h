@@ -240,6 +240,7 @@ struct tcp_conn {
 	uint32_t rcv_buf;
 
 	uint32_t acked_pending;		/* for the acked() upcall */
+	uint32_t ack_defer_nxt;		/* RCV.NXT when TF_ACK_DEFER was set */
 	bool in_dispatch;
 
 	/* Fast Open. Client: the cookie and server MSS taken from the cache

@@ -318,6 +318,65 @@ START_TEST(test_tfo_server_over_its_pending_limit_does_a_normal_handshake)
 }
 END_TEST
 
+/* A Fast Open client whose SYN-ACK is followed by the answer before its
+ * first ACK went out sends no bare ACK for them: its FIN (or whatever the
+ * user sends next) carries the ACK of both, six packets a connection
+ * instead of seven. Left alone, the delayed-ACK timer sends it. A
+ * handshake ACK with nothing behind it still goes a pass later. */
+START_TEST(test_tfo_client_acks_synack_and_answer_with_what_it_sends_next)
+{
+	struct tcp_conn_opts o = { .tfo = true, .data = fill(10, 13),
+				   .data_len = 10 };
+	struct tfo_conn t[2];
+	struct wire_seg syn, w;
+	uint8_t opt[40];
+	unsigned olen = synack_opts(opt, 600, NULL, false);
+
+	memset(t, 0, sizeof(t));
+	learn_peer();
+	client_gets_cookie(5001, 600, false);
+	for (unsigned k = 0; k < 2; k++) {
+		uint16_t lport = (uint16_t)(5002 + k);
+
+		ck_assert_int_eq(tcp_connect(ss, 0, 0, htons(lport),
+					     ip(PEER_IP), htons(80), &o, &t[k],
+					     &t[k].c), 0);
+		ck_assert(pop_seg(&syn));
+		ck_assert_uint_eq(syn.len, 10);
+		inject(frame_tcp(fbuf, 80, lport, 7000, syn.seq + 11,
+				 RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 65535, opt,
+				 olen, NULL, 0));
+		ck_assert_uint_eq(t[k].connected, 1);
+		ck_assert_uint_eq(t[k].acked, 10);
+		inject(frame_tcp(fbuf, 80, lport, 7001, syn.seq + 11,
+				 RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 65535, NULL,
+				 0, "ok", 2));
+		ck_assert_uint_eq(t[k].got, 2);
+		ck_assert_mem_eq(t[k].data, "ok", 2);
+		poll_both(3);
+		ck_assert(!pop_seg(&w));
+		if (k == 0) {
+			ck_assert_int_eq(tcp_shutdown(t[k].c), 0);
+			ck_assert(pop_seg(&w));
+			ck_assert_uint_eq(w.flags,
+					  RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG);
+		} else {
+			advance(conf.delack_us);
+			ck_assert(pop_seg(&w));
+			ck_assert_uint_eq(w.flags, RTE_TCP_ACK_FLAG);
+			ck_assert_uint_eq(w.len, 0);
+		}
+		ck_assert_uint_eq(w.seq, syn.seq + 11);
+		ck_assert_uint_eq(w.ack, 7003);
+		ck_assert(!pop_seg(&w));
+		tcp_abort(t[k].c);
+		tcp_release(t[k].c);
+		ck_assert(pop_seg(&w));
+		ck_assert(w.flags & RTE_TCP_RST_FLAG);
+	}
+}
+END_TEST
+
 /* A valid cookie with data: the peer's SYN (port lport, ISN seq) carries
  * "abcde"; returns the SYN-ACK. */
 static struct wire_seg
@@ -467,6 +526,7 @@ tcp_tfo_peer_suite(void)
 	tcase_add_test(one, test_tfo_server_drops_data_under_a_bad_cookie_and_offers_a_valid_one);
 	tcase_add_test(one, test_tfo_synack_with_data_and_fin_keeps_both);
 	tcase_add_test(one, test_tfo_server_answers_before_the_third_ack);
+	tcase_add_test(one, test_tfo_client_acks_synack_and_answer_with_what_it_sends_next);
 	suite_add_tcase(s, one);
 	return s;
 }
