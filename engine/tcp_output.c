@@ -219,7 +219,7 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 		if (tcp_seq_gt(edge, c->rcv_adv))
 			c->rcv_adv = edge;
 		c->last_ack_sent = c->rcv_nxt;
-		c->t_flags &= ~(TF_ACKNOW | TF_DELACK);
+		c->t_flags &= ~(TF_ACKNOW | TF_DELACK | TF_ACK_OWED);
 		tcp_timer_cancel(c, TCPT_DELACK);
 	}
 	if (flags & RTE_TCP_RST_FLAG)

@@ -315,7 +315,7 @@ tcp_ack_defer(struct tcp_conn *c)
 	/* Owed, not due: a tcp_output() before the flush (the user reading,
 	 * say) sends no bare ACK that the user's answer could carry. */
 	c->t_flags &= ~TF_ACKNOW;
-	c->t_flags |= TF_ACK_DEFER;
+	c->t_flags |= TF_ACK_DEFER | TF_ACK_OWED;
 	c->ack_defer_nxt = c->rcv_nxt;
 	ts->defer[cur].c[ts->defer[cur].n++] = c;
 }
@@ -336,14 +336,13 @@ ack_defer_flush(struct tcp_shard *ts)
 		if (!(c->t_flags & TF_ACK_DEFER))
 			continue;
 		c->t_flags &= ~TF_ACK_DEFER;
-		/* Still owed if nothing sent since acknowledged all that came
-		 * in. If data came in after the ACK was put off and the fast
-		 * path's delayed ACK is pending, the user's answer to that
-		 * data, a pass away, can carry both (a Fast Open client's FIN
-		 * carries the ACK of the SYN-ACK and of the answer behind
-		 * it); the delayed-ACK timer, or a second segment, bounds the
-		 * wait. */
-		if (c->last_ack_sent != c->rcv_nxt &&
+		/* Owed until any segment carries an ACK (tcp_xmit()). If data
+		 * came in after the ACK was put off and the fast path's
+		 * delayed ACK is pending, the user's answer to that data, a
+		 * pass away, can carry both (a Fast Open client's FIN carries
+		 * the ACK of the SYN-ACK and of the answer behind it); the
+		 * delayed-ACK timer, or a second segment, bounds the wait. */
+		if ((c->t_flags & TF_ACK_OWED) &&
 		    (c->rcv_nxt == c->ack_defer_nxt ||
 		     !(c->t_flags & TF_DELACK))) {
 			c->t_flags |= TF_ACKNOW;

@@ -90,6 +90,7 @@ enum tcp_timer_kind {
 #define TF_TFO_PENDING	(1u << 27)	/* server: counted in tfo_listener->tfo_pending */
 #define TF_KEEPALIVE	(1u << 28)	/* keepalive on (tcp_set_keepalive) */
 #define TF_ACK_DEFER	(1u << 29)	/* on a deferred-ACK list (tcp_ack_defer) */
+#define TF_ACK_OWED	(1u << 30)	/* the deferred ACK is not sent yet */
 
 /* Events waiting for upcalls (t_events). */
 #define TEV_CONNECTED	(1u << 0)

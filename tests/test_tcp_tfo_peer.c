@@ -377,6 +377,35 @@ START_TEST(test_tfo_client_acks_synack_and_answer_with_what_it_sends_next)
 }
 END_TEST
 
+/* The handshake's deferred ACK is owed by a flag, not by comparing
+ * RCV.NXT with the last ACK sent: a peer ISN of 2^32 - 1 puts RCV.NXT at
+ * 0, which a fresh connection's last ACK sent already reads. */
+START_TEST(test_handshake_ack_goes_out_when_rcv_nxt_wraps_to_zero)
+{
+	struct tcp_conn_opts o = {0};
+	struct tfo_conn t = {0};
+	struct wire_seg syn, w;
+
+	learn_peer();
+	ck_assert_int_eq(tcp_connect(ss, 0, 0, htons(5010), ip(PEER_IP),
+				     htons(80), &o, &t, &t.c), 0);
+	ck_assert(pop_seg(&syn));
+	inject(frame_tcp(fbuf, 80, 5010, UINT32_MAX, syn.seq + 1,
+			 RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 65535, NULL, 0,
+			 NULL, 0));
+	ck_assert_uint_eq(t.connected, 1);
+	ck_assert(!pop_seg(&w));
+	test_engine_poll(srv, 1);
+	ck_assert(pop_seg(&w));
+	ck_assert_uint_eq(w.flags, RTE_TCP_ACK_FLAG);
+	ck_assert_uint_eq(w.ack, 0);
+	tcp_abort(t.c);
+	tcp_release(t.c);
+	ck_assert(pop_seg(&w));
+	ck_assert(w.flags & RTE_TCP_RST_FLAG);
+}
+END_TEST
+
 /* A valid cookie with data: the peer's SYN (port lport, ISN seq) carries
  * "abcde"; returns the SYN-ACK. */
 static struct wire_seg
@@ -527,6 +556,7 @@ tcp_tfo_peer_suite(void)
 	tcase_add_test(one, test_tfo_synack_with_data_and_fin_keeps_both);
 	tcase_add_test(one, test_tfo_server_answers_before_the_third_ack);
 	tcase_add_test(one, test_tfo_client_acks_synack_and_answer_with_what_it_sends_next);
+	tcase_add_test(one, test_handshake_ack_goes_out_when_rcv_nxt_wraps_to_zero);
 	suite_add_tcase(s, one);
 	return s;
 }
