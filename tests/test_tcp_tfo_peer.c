@@ -91,23 +91,22 @@ synack_opts(uint8_t *o, uint16_t mss, const uint8_t *cookie, bool experimental)
 
 static const uint8_t peer_cookie[8] = { 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8 };
 
-/* The engine (as client) connects to the peer on port 80; the peer
- * answers with a SYN-ACK carrying 'mss' and peer_cookie, and the test
- * aborts the connection once established. Returns the client's SYN. */
+/* The engine (as client, options o) connects from lport to the peer on
+ * port 80; the peer answers with a SYN-ACK (ISN isn, options opt), and the
+ * test aborts the connection once the handshake's ACK is out. Returns the
+ * engine's SYN. */
 static struct wire_seg
-client_gets_cookie(uint16_t lport, uint16_t mss, bool experimental)
+handshake_then_abort(uint16_t lport, const struct tcp_conn_opts *o,
+		     uint32_t isn, const uint8_t *opt, unsigned olen)
 {
-	struct tcp_conn_opts o = { .tfo = true };
 	struct tfo_conn t = {0};
 	struct wire_seg syn, w;
-	uint8_t opt[40];
-	unsigned olen = synack_opts(opt, mss, peer_cookie, experimental);
 
 	ck_assert_int_eq(tcp_connect(ss, 0, 0, htons(lport), ip(PEER_IP),
-				     htons(80), &o, &t, &t.c), 0);
+				     htons(80), o, &t, &t.c), 0);
 	ck_assert(pop_seg(&syn));
 	ck_assert_uint_eq(syn.flags, RTE_TCP_SYN_FLAG);
-	inject(frame_tcp(fbuf, 80, lport, 5000, syn.seq + 1,
+	inject(frame_tcp(fbuf, 80, lport, isn, syn.seq + 1,
 			 RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 65535, opt, olen,
 			 NULL, 0));
 	ck_assert_uint_eq(t.connected, 1);
@@ -116,11 +115,24 @@ client_gets_cookie(uint16_t lport, uint16_t mss, bool experimental)
 	test_engine_poll(srv, 1);
 	ck_assert(pop_seg(&w));
 	ck_assert_uint_eq(w.flags, RTE_TCP_ACK_FLAG);
+	ck_assert_uint_eq(w.ack, isn + 1);
 	tcp_abort(t.c);
 	tcp_release(t.c);
 	ck_assert(pop_seg(&w));
 	ck_assert(w.flags & RTE_TCP_RST_FLAG);
 	return syn;
+}
+
+/* The peer's SYN-ACK carries 'mss' and peer_cookie (handshake_then_abort
+ * from lport). Returns the client's SYN, which asked for the cookie. */
+static struct wire_seg
+client_gets_cookie(uint16_t lport, uint16_t mss, bool experimental)
+{
+	struct tcp_conn_opts o = { .tfo = true };
+	uint8_t opt[40];
+	unsigned olen = synack_opts(opt, mss, peer_cookie, experimental);
+
+	return handshake_then_abort(lport, &o, 5000, opt, olen);
 }
 
 START_TEST(test_tfo_synack_acking_only_the_syn_makes_the_client_send_the_data_again)
@@ -383,26 +395,9 @@ END_TEST
 START_TEST(test_handshake_ack_goes_out_when_rcv_nxt_wraps_to_zero)
 {
 	struct tcp_conn_opts o = {0};
-	struct tfo_conn t = {0};
-	struct wire_seg syn, w;
 
 	learn_peer();
-	ck_assert_int_eq(tcp_connect(ss, 0, 0, htons(5010), ip(PEER_IP),
-				     htons(80), &o, &t, &t.c), 0);
-	ck_assert(pop_seg(&syn));
-	inject(frame_tcp(fbuf, 80, 5010, UINT32_MAX, syn.seq + 1,
-			 RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 65535, NULL, 0,
-			 NULL, 0));
-	ck_assert_uint_eq(t.connected, 1);
-	ck_assert(!pop_seg(&w));
-	test_engine_poll(srv, 1);
-	ck_assert(pop_seg(&w));
-	ck_assert_uint_eq(w.flags, RTE_TCP_ACK_FLAG);
-	ck_assert_uint_eq(w.ack, 0);
-	tcp_abort(t.c);
-	tcp_release(t.c);
-	ck_assert(pop_seg(&w));
-	ck_assert(w.flags & RTE_TCP_RST_FLAG);
+	handshake_then_abort(5010, &o, UINT32_MAX, NULL, 0);
 }
 END_TEST
 
