@@ -398,18 +398,18 @@ tcp_output(struct tcp_conn *c)
 		uint8_t flags = RTE_TCP_ACK_FLAG;
 		uint32_t seq = c->snd_nxt, len = 0, seglen;
 		bool send = false, rexmt;
+		/* RFC 7413 §4.2.2, as Linux: a Fast Open server whose SYN-ACK
+		 * is out sends its answer at once, within the client's SYN
+		 * window and the initial window, instead of waiting a round
+		 * trip for the third ACK; the cookie showed the client is at
+		 * its address. */
+		bool tfo_answer = c->state == TCPS_SYN_RECEIVED &&
+				  (c->t_flags & TF_TFO_PENDING) &&
+				  c->snd_nxt != c->iss;
 
 		sendalot = false;
-		if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED) {
-			/* RFC 7413 §4.2.2, as Linux: a Fast Open server whose
-			 * SYN-ACK is out sends its answer at once, within the
-			 * client's SYN window and the initial window, instead
-			 * of waiting a round trip for the third ACK; the
-			 * cookie showed the client is at its address. */
-			if (c->snd_nxt != c->iss &&
-			    c->state == TCPS_SYN_RECEIVED &&
-			    (c->t_flags & TF_TFO_PENDING))
-				goto data;
+		if ((c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED) &&
+		    !tfo_answer) {
 			if (c->snd_nxt != c->iss)
 				goto ack_only;
 			flags = c->state == TCPS_SYN_SENT
@@ -425,7 +425,6 @@ tcp_output(struct tcp_conn *c)
 			send = true;
 			goto build;
 		}
-data:
 		if (c->state != TCPS_TIME_WAIT) {
 			uint32_t end = tcp_sq_end(c);
 			uint32_t from = tcp_seq_gt(seq, c->sq_seq) ? seq : c->sq_seq;
