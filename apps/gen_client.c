@@ -244,7 +244,7 @@ finish(struct gen_conn *c)
 
 	if (c->failed || c->close_sent || c->disc_sent)
 		return;
-	if (c->sends > 0 || c->tx_left > 0 || !c->connect_done)
+	if (c->slots_busy != 0 || c->tx_left > 0 || !c->connect_done)
 		return;		/* gen_client_sent_all calls again */
 	gen_hist_record(&w->res.latency_us.complete, w->now_us - c->t_start);
 	if (w->cfg->client.close == GEN_CLOSE_ABORTIVE) {
@@ -322,12 +322,12 @@ gen_client_completion(struct gen_conn *c, enum gen_op op, NTSTATUS st,
 		w->res.bytes.sent += info;
 		c->connect_done = true;
 		handshake_done(c);
-		if (c->tx_left == 0 && c->sends == 0)
+		if (c->tx_left == 0 && c->slots_busy == 0)
 			gen_client_sent_all(c);
 		break;
 	case GEN_OP_SEND:
 		gen_conn_send_more(c);
-		if (c->tx_left == 0 && c->sends == 0)
+		if (c->tx_left == 0 && c->slots_busy == 0)
 			gen_client_sent_all(c);
 		break;
 	case GEN_OP_DISCONNECT:

@@ -74,7 +74,9 @@ gen_conn_send_more(struct gen_conn *c)
 	struct gen_worker *w = c->w;
 	const struct gen_msg *m = &w->msg;
 
-	while (c->tx_left > 0 && c->sends < GEN_SENDS_INFLIGHT && !c->failed &&
+	while (c->tx_left > 0 &&
+	       __builtin_popcount(c->slots_busy) < GEN_SENDS_INFLIGHT &&
+	       !c->failed &&
 	       !c->close_sent) {
 		uint64_t off = c->tx_pos % m->data_len;
 		uint64_t n = c->tx_left;
@@ -111,7 +113,6 @@ gen_conn_send_more(struct gen_conn *c)
 			gen_conn_fail(c, st);
 			return;
 		}
-		c->sends++;
 		c->tx_pos += n;
 		c->tx_left -= n;
 	}
@@ -190,7 +191,6 @@ dispatch(struct gen_worker *w, const struct wsk_completion *e)
 		unsigned slot = (unsigned)((e->user_data >> 4) & 0xf);
 
 		c->slots_busy &= (uint16_t)~(1u << slot);
-		c->sends--;
 		if (e->status == STATUS_SUCCESS)
 			w->res.bytes.sent += e->information;
 	}
@@ -351,7 +351,7 @@ gen_worker_stop(struct gen_worker *w)
 			if (c->state != GEN_CONN_OPEN || c->failed)
 				continue;
 			c->tx_left = 0;
-			if (c->sends == 0 && c->handshake)
+			if (c->slots_busy == 0 && c->handshake)
 				gen_client_sent_all(c);
 		}
 	}

@@ -75,7 +75,6 @@ struct gen_conn {
 	bool got_first_byte;
 	bool connect_done;		/* client: connect_ex completed */
 	bool want_finish;		/* client: every response is in */
-	uint8_t sends;			/* sends in flight */
 	uint16_t slots_busy;		/* bit i: buf[i] is a send in flight */
 	uint64_t t_start;		/* connect issued (us) */
 	uint64_t t_req;			/* current request sent (us) */

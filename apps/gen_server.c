@@ -135,7 +135,7 @@ gen_server_completion(struct gen_conn *c, enum gen_op op, NTSTATUS st,
 	switch (op) {
 	case GEN_OP_SEND:
 		gen_conn_send_more(c);
-		if (c->tx_left == 0 && c->sends == 0)
+		if (c->tx_left == 0 && c->slots_busy == 0)
 			gen_server_sent_all(c);
 		break;
 	case GEN_OP_DISCONNECT:
