@@ -244,14 +244,14 @@ struct wsk_client {
 	uint16_t port_index;
 	unsigned nb_sockets;
 	struct wsk_sock *sockets;
-	/* Free sockets: free_count in all, the never-used slots from
+	/* Free sockets (wsk_free_sockets()): the never-used slots from
 	 * fresh_next up, and the closed ones in free_fifo, a ring of indices
 	 * (fifo_count of them from free_head). A closed slot is reused oldest
 	 * first once WSK_SOCK_REUSE_DISTANCE others wait behind it, so a call
 	 * on a closed socket is caught meanwhile, while the slots in use stay
 	 * a small, cache-warm set however large the pool. */
 	uint32_t *free_fifo;
-	unsigned free_head, fifo_count, free_count, fresh_next;
+	unsigned free_head, fifo_count, fresh_next;
 	struct wsk_req *reqs;
 	unsigned nb_reqs;
 	struct wsk_req *free_reqs;
@@ -508,6 +508,13 @@ cursor_init(struct wsk_req *r, const WSK_BUF *b)
 /* --- across files ---------------------------------------------------------- */
 
 /* wsk_socket.c */
+
+/* Socket slots free: closed ones waiting in the ring and never-used ones. */
+static inline unsigned
+wsk_free_sockets(const struct wsk_client *c)
+{
+	return c->fifo_count + (c->nb_sockets - c->fresh_next);
+}
 
 /* Take a socket from the pool for category 'flags' (no completion): NULL
  * when the pool is empty. */

@@ -148,7 +148,7 @@ wsk_listen_serve(struct wsk_sock *ls, bool events)
 
 		if (r == NULL && (!events || !(ls->events & WSK_EVENT_ACCEPT)))
 			return;
-		if (c->free_count == 0) {
+		if (wsk_free_sockets(c) == 0) {
 			/* Whatever waits in the engine's queue is taken when
 			 * a socket is freed. */
 			wsk_work_add(ls, WORK_ACCEPT);

@@ -58,7 +58,7 @@ wsk_work_add(struct wsk_sock *so, uint8_t work)
 	/* A listener waiting for a socket is not looked at until one is
 	 * freed, nor a receive event waiting for an indication element until
 	 * one is released: nothing else would change their lot. */
-	if (so->work == WORK_ACCEPT && c->free_count == 0)
+	if (so->work == WORK_ACCEPT && wsk_free_sockets(c) == 0)
 		want = &c->starved;
 	else if (so->work == WORK_RECV && c->ind_free == NULL)
 		want = &c->ind_waiting;
@@ -148,7 +148,6 @@ wsk_sock_free(struct wsk_sock *so)
 	so->gen++;
 	c->free_fifo[tail] = (uint32_t)(so - c->sockets);
 	c->fifo_count++;
-	c->free_count++;
 }
 
 struct wsk_sock *
@@ -158,7 +157,7 @@ wsk_sock_alloc(struct wsk_client *c, uint32_t flags, void *context,
 	struct wsk_sock *so;
 	uint32_t gen;
 
-	if (c->free_count == 0)
+	if (wsk_free_sockets(c) == 0)
 		return NULL;
 	/* A slot never used before only while fewer than the reuse distance
 	 * wait in the ring (see struct wsk_client): a FIFO over the whole
@@ -172,7 +171,6 @@ wsk_sock_alloc(struct wsk_client *c, uint32_t flags, void *context,
 	} else {
 		so = &c->sockets[c->fresh_next++];
 	}
-	c->free_count--;
 	gen = so->gen;
 	memset(so, 0, sizeof(*so));
 	so->gen = gen;
@@ -526,7 +524,6 @@ wsk_client_create(struct shard *s, unsigned max_sockets, unsigned max_requests)
 		c->sockets[i].client = c;
 		c->sockets[i].state = SOCK_FREE;
 	}
-	c->free_count = max_sockets;
 	for (unsigned i = max_requests; i-- > 0;) {
 		c->reqs[i].next = c->free_reqs;
 		c->free_reqs = &c->reqs[i];
@@ -573,7 +570,7 @@ wsk_client_poll(struct wsk_client *c)
 	c->counters.polls++;
 	wsk_submit_drain(c);
 	wsk_zc_poll(c);
-	if (c->free_count > 0) {
+	if (wsk_free_sockets(c) > 0) {
 		/* A socket was freed: the starved listeners get their turn. */
 		while ((so = TAILQ_FIRST(&c->starved)) != NULL)
 			wsk_work_add(so, 0);
@@ -641,7 +638,7 @@ wsk_socket_ex(struct wsk_client *c, int family, int type, int protocol,
 	if (family != AF_INET || type != SOCK_STREAM ||
 	    (protocol != 0 && protocol != IPPROTO_TCP))
 		return STATUS_NOT_SUPPORTED;
-	if (c->free_count == 0 || !wsk_cq_reserve(req->cq))
+	if (wsk_free_sockets(c) == 0 || !wsk_cq_reserve(req->cq))
 		return STATUS_INSUFFICIENT_RESOURCES;
 	so = wsk_sock_alloc(c, flags, context,
 			    flags == WSK_FLAG_BASIC_SOCKET ? NULL
