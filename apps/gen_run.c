@@ -13,20 +13,20 @@
 void
 gen_run_clock_init(struct gen_run_clock *clk)
 {
-	clk->tsc_hz = rte_get_tsc_hz();
+	clk->us_factor = engine_tsc_us_factor(rte_get_tsc_hz());
 	clk->tsc_start = rte_rdtsc();
 }
 
 uint64_t
 gen_run_now_us(const struct gen_run_clock *clk)
 {
-	return (rte_rdtsc() - clk->tsc_start) * UINT64_C(1000000) / clk->tsc_hz;
+	return engine_tsc_to_us(rte_rdtsc() - clk->tsc_start, clk->us_factor);
 }
 
 static uint64_t
 worker_now(const struct gen_worker *w)
 {
-	return (rte_rdtsc() - w->tsc_start) * UINT64_C(1000000) / w->tsc_hz;
+	return engine_tsc_to_us(rte_rdtsc() - w->tsc_start, w->us_factor);
 }
 
 struct gen_conn *
@@ -250,7 +250,7 @@ gen_worker_init(struct gen_worker *w, enum gen_role role,
 	w->port_index = port_index;
 	w->msg = *msg;
 	w->tsc_start = clk->tsc_start;
-	w->tsc_hz = clk->tsc_hz;
+	w->us_factor = clk->us_factor;
 	w->next_tick_us = 1000000;
 	w->free_head = UINT32_MAX;
 	atomic_init(&w->published, 0);

@@ -116,7 +116,7 @@ struct gen_worker {
 	struct gen_msg msg;
 	uint64_t now_us;
 	uint64_t tsc_start;
-	uint64_t tsc_hz;
+	uint64_t us_factor;		/* engine_tsc_us_factor() of the TSC */
 
 	/* Client load. */
 	uint64_t budget;		/* connections this worker may open */
@@ -155,7 +155,7 @@ struct gen_worker {
 /* Microseconds per TSC tick base shared by the workers of one run. */
 struct gen_run_clock {
 	uint64_t tsc_start;
-	uint64_t tsc_hz;
+	uint64_t us_factor;		/* engine_tsc_us_factor() of the TSC */
 };
 
 /*

@@ -25,6 +25,7 @@ struct engine_clock {
 	enum engine_clock_mode mode;
 	uint64_t tsc_start;
 	uint64_t tsc_hz;
+	uint64_t us_per_tsc_q64;	/* engine_tsc_us_factor(tsc_hz) */
 	uint64_t virtual_us;	/* current time of the virtual clock */
 };
 
@@ -39,12 +40,35 @@ void engine_clock_set(struct engine_clock *clk, uint64_t us);
 /* Advance a virtual clock by 'us'. Has no effect on a TSC clock. */
 void engine_clock_advance(struct engine_clock *clk, uint64_t us);
 
+/* The factor engine_tsc_to_us() takes for a TSC of 'hz': 2^64 * 10^6 /
+ * hz. Below 1 MHz it would not fit; such a TSC is not one we run on,
+ * so one tick is counted as a microsecond rather than wrapping. */
+static inline uint64_t
+engine_tsc_us_factor(uint64_t hz)
+{
+	__extension__ typedef unsigned __int128 u128;
+
+	return hz > 1000000 ? (uint64_t)(((u128)1000000 << 64) / hz) : UINT64_MAX;
+}
+
+/* 'ticks' of the TSC in microseconds, rounded down. Every poll pass
+ * reads the clock: a multiply costs a few cycles where a division by
+ * the TSC's rate cost tens. */
+static inline uint64_t
+engine_tsc_to_us(uint64_t ticks, uint64_t factor)
+{
+	__extension__ typedef unsigned __int128 u128;
+
+	return (uint64_t)(((u128)ticks * factor) >> 64);
+}
+
 static inline uint64_t
 engine_clock_now_us(const struct engine_clock *clk)
 {
 	if (clk->mode == ENGINE_CLOCK_VIRTUAL)
 		return clk->virtual_us;
-	return (rte_rdtsc() - clk->tsc_start) * 1000000ULL / clk->tsc_hz;
+	return engine_tsc_to_us(rte_rdtsc() - clk->tsc_start,
+				clk->us_per_tsc_q64);
 }
 
 #endif
