@@ -61,7 +61,10 @@ eth_input(struct shard *s, struct shard_port *sp, struct rte_mbuf *m)
 		goto drop;
 	}
 
-	m->l2_len = hlen;
+	/* m->l2_len is not set: nothing above reads it, and writing the
+	 * mbuf's second cache line on receive would pull it dirty across
+	 * cores on a mem_link, where the sender's next allocation of the
+	 * mbuf writes that line again. */
 	switch (type) {
 	case RTE_ETHER_TYPE_IPV4:
 		rte_pktmbuf_adj(m, hlen);

@@ -88,7 +88,9 @@ ipv4_input(struct shard *s, struct shard_port *sp, struct rte_mbuf *m)
 	 * layers see exactly the datagram. */
 	if (total < frame_len)
 		rte_pktmbuf_trim(m, frame_len - total);
-	m->l3_len = hlen;
+	/* The header is sizeof(*ih) bytes (options were dropped above), so
+	 * the layers above need no m->l3_len: see eth_input() for why the
+	 * mbuf's second cache line is left alone on receive. */
 
 	switch (ih->next_proto_id) {
 	case IPPROTO_ICMP:
@@ -171,7 +173,7 @@ void
 icmp_input(struct shard *s, struct shard_port *sp, struct rte_mbuf *m)
 {
 	struct rte_ipv4_hdr *ih = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
-	uint16_t hlen = m->l3_len;
+	uint16_t hlen = sizeof(*ih);
 	uint32_t len = rte_pktmbuf_pkt_len(m) - hlen;
 	struct rte_icmp_hdr *ic;
 	uint16_t raw;
@@ -216,7 +218,9 @@ icmp_input(struct shard *s, struct shard_port *sp, struct rte_mbuf *m)
 			 IPPROTO_ICMP);
 	if (sp->port->tx_ip_cksum) {
 		m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+		/* Receive left both lengths unset (see eth_input()). */
 		m->l2_len = RTE_ETHER_HDR_LEN + (sp->port->conf.vlan_id ? 4 : 0);
+		m->l3_len = hlen;
 	} else {
 		m->ol_flags = 0;
 		ih->hdr_checksum = rte_ipv4_cksum(ih);

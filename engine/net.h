@@ -62,7 +62,7 @@ void arp_drain_inbox(struct shard *s);
 /* Number of resolved entries (tests, stats). */
 unsigned arp_table_resolved(const struct arp_table *t);
 
-/* IPv4 packet; m's data starts at the IPv4 header, m->l2_len is set. */
+/* IPv4 packet; m's data starts at the IPv4 header. */
 void ipv4_input(struct shard *s, struct shard_port *sp, struct rte_mbuf *m);
 
 /* Prepend an IPv4 header (DF set, ID 0, TTL 64) to a packet whose data
@@ -76,7 +76,7 @@ void ipv4_output(struct shard *s, struct shard_port *sp, struct rte_mbuf *m,
 int icmp_send_echo(struct shard *s, struct shard_port *sp, rte_be32_t dst,
 		   uint16_t id, uint16_t seq, const void *payload, uint16_t len);
 
-/* ICMP message; m's data starts at the IPv4 header, l3_len is set. */
+/* ICMP message; m's data starts at an IPv4 header without options. */
 void icmp_input(struct shard *s, struct shard_port *sp, struct rte_mbuf *m);
 
 #endif

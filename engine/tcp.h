@@ -255,7 +255,7 @@ void tcp_engine_disable(struct engine *eng);
 /* Register the shard's upcalls (copied). Cannot fail. */
 void tcp_set_upcalls(struct shard *s, const struct tcp_upcalls *u);
 
-/* Process one TCP segment now: data at the IPv4 header, m->l3_len set.
+/* Process one TCP segment now: data at an IPv4 header without options.
  * Takes ownership of m. */
 void tcp_input(struct shard *s, struct shard_port *sp, struct rte_mbuf *m,
 	       uint8_t proto);

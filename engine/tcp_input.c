@@ -875,7 +875,7 @@ seg_parse(struct shard *s, struct shard_port *sp, struct rte_mbuf *m,
 {
 	const struct rte_ipv4_hdr *ih = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
 	const struct rte_tcp_hdr *th;
-	uint32_t l3 = m->l3_len, tcp_len, off;
+	uint32_t l3 = sizeof(*ih), tcp_len, off;	/* see ipv4_input() */
 
 	tcp_len = rte_pktmbuf_pkt_len(m) - l3;
 	if (tcp_len < sizeof(*th) || rte_pktmbuf_data_len(m) < l3 + sizeof(*th)) {

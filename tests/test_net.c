@@ -169,6 +169,41 @@ START_TEST(test_ping_gets_an_echo_reply_with_the_same_payload)
 }
 END_TEST
 
+/* Receive leaves an mbuf's header lengths as the driver gave them (the
+ * engine reads none of them); a reply whose IP checksum a NIC computes
+ * must say where the headers are. The request arrives with stale
+ * lengths, as a recycled receive mbuf may. */
+START_TEST(test_offloaded_echo_reply_states_its_header_lengths)
+{
+	const char payload[] = "offload";
+	struct rte_mbuf *m = rte_pktmbuf_alloc(eng->shards[0]->pool);
+	unsigned n;
+	char *d;
+
+	learn_peer();
+	eng->ports[0].tx_ip_cksum = true;
+	n = frame_icmp_echo(buf, &our_mac, &peer_mac, PEER_IP, OUR_IP, 8, 0x78,
+			    4, payload, sizeof(payload));
+	ck_assert_ptr_nonnull(m);
+	d = rte_pktmbuf_append(m, (uint16_t)n);
+	ck_assert_ptr_nonnull(d);
+	memcpy(d, buf, n);
+	m->l2_len = 3;
+	m->l3_len = 77;
+	ck_assert_int_eq(fake_port_inject(&fp, m), 0);
+	test_engine_poll(eng, 1);
+	m = fake_port_pop_tx(&fp);
+	ck_assert_ptr_nonnull(m);
+	ck_assert(m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM);
+	ck_assert_uint_eq(m->l2_len, RTE_ETHER_HDR_LEN);
+	ck_assert_uint_eq(m->l3_len, sizeof(struct rte_ipv4_hdr));
+	ck_assert_uint_eq(rte_pktmbuf_mtod_offset(m, const uint8_t *, 14 + 20)[0],
+			  0 /* echo reply */);
+	rte_pktmbuf_free(m);
+	ck_assert_uint_eq(stat("icmp_echo_replies"), 1);
+}
+END_TEST
+
 START_TEST(test_ethernet_padding_is_not_echoed)
 {
 	unsigned n;
@@ -610,6 +645,7 @@ net_suite(void)
 	tcase_add_test(tc, test_truncated_arp_is_dropped_as_malformed);
 	tcase_add_test(tc, test_arp_claiming_our_address_is_dropped);
 	tcase_add_test(tc, test_ping_gets_an_echo_reply_with_the_same_payload);
+	tcase_add_test(tc, test_offloaded_echo_reply_states_its_header_lengths);
 	tcase_add_test(tc, test_ethernet_padding_is_not_echoed);
 	tcase_add_test(tc, test_ping_from_unknown_peer_waits_for_arp_then_is_answered);
 	tcase_add_test(tc, test_unanswered_arp_retries_then_drops_the_waiting_packets);

@@ -627,6 +627,37 @@ START_TEST(test_tcp_syn_to_closed_port_is_answered_by_rst)
 }
 END_TEST
 
+/* TCP finds its header behind a 20-byte IPv4 header (IP drops options),
+ * not through the mbuf's l3_len, which receive never sets: a recycled
+ * mbuf with stale lengths still gets its SYN answered. */
+START_TEST(test_tcp_syn_in_an_mbuf_with_stale_header_lengths_is_answered)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(ss->pool);
+	unsigned n;
+	struct out_seg o;
+	char *d;
+
+	learn_peer();
+	memset(&tl, 0, sizeof(tl));
+	ck_assert_int_eq(tcp_listen(ss, 0, htons(SERVER_PORT), 4, &tl, &tl.l), 0);
+	n = frame_tcp(fbuf, 40000, SERVER_PORT, 1000, 0, RTE_TCP_SYN_FLAG,
+		      65535, NULL, 0, NULL, 0);
+	ck_assert_ptr_nonnull(m);
+	d = rte_pktmbuf_append(m, (uint16_t)n);
+	ck_assert_ptr_nonnull(d);
+	memcpy(d, fbuf, n);
+	m->l2_len = 9;
+	m->l3_len = 40;
+	ck_assert_int_eq(fake_port_inject(&fps, m), 0);
+	test_engine_poll(srv, 1);
+	ck_assert(pop_seg(&o));
+	ck_assert_uint_eq(o.flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	ck_assert_uint_eq(o.ack, 1001);
+	ck_assert_uint_eq(tcp_shard_conns_in_use(ss), 1);
+	tcp_listener_close(tl.l);
+}
+END_TEST
+
 START_TEST(test_tcp_malformed_options_segment_is_dropped_and_counted)
 {
 	/* MSS option with a length byte of 0: no way to find the next one. */
@@ -1033,6 +1064,7 @@ tcp_suite(void)
 
 	tcase_add_checked_fixture(one, setup_single, teardown_common);
 	tcase_add_test(one, test_tcp_syn_to_closed_port_is_answered_by_rst);
+	tcase_add_test(one, test_tcp_syn_in_an_mbuf_with_stale_header_lengths_is_answered);
 	tcase_add_test(one, test_tcp_malformed_options_segment_is_dropped_and_counted);
 	tcase_add_test(one, test_tcp_bad_checksum_is_dropped_and_counted);
 	tcase_add_test(one, test_tcp_rst_outside_window_ignored_inside_gets_challenge_ack);
