@@ -408,8 +408,6 @@ tcp_conn_alloc(struct tcp_shard *ts, struct shard_port *sp,
 	c->t_maxseg = 536;
 	tcp_reass_init(&c->reass);
 	tcp_sack_init(&c->sack);
-	for (unsigned k = 0; k < TCPT_COUNT; k++)
-		timer_entry_init(&c->timers[k], (uint16_t)k);
 	tcp_rtt_init(&c->rtt, ts->conf.initial_rto_us, ts->conf.min_rto_us,
 		     ts->conf.max_rto_us, TCP_WHEEL_TICK_US);
 	c->all_next = ts->all;

@@ -18,9 +18,19 @@ conn_of(struct timer_entry *e)
 				   offsetof(struct tcp_conn, timers));
 }
 
+/* c->timers_armed mirrors the entries' armed state: set here, cleared by
+ * a cancel here or by the wheel as it fires the entry (fire()). An entry
+ * whose bit is clear is not on the wheel, so its memory may be anything
+ * until it is armed: a new connection never initialises its entries. */
 void
 tcp_timer_arm(struct tcp_conn *c, enum tcp_timer_kind k, uint64_t after_us)
 {
+	uint8_t bit = (uint8_t)(1u << k);
+
+	if (!(c->timers_armed & bit)) {
+		timer_entry_init(&c->timers[k], (uint16_t)k);
+		c->timers_armed |= bit;
+	}
 	timer_wheel_arm(&c->ts->wheel, &c->timers[k],
 			c->ts->s->now_us + after_us);
 }
@@ -28,20 +38,26 @@ tcp_timer_arm(struct tcp_conn *c, enum tcp_timer_kind k, uint64_t after_us)
 void
 tcp_timer_cancel(struct tcp_conn *c, enum tcp_timer_kind k)
 {
-	timer_wheel_cancel(&c->ts->wheel, &c->timers[k]);
+	uint8_t bit = (uint8_t)(1u << k);
+
+	if (c->timers_armed & bit) {
+		timer_wheel_cancel(&c->ts->wheel, &c->timers[k]);
+		c->timers_armed &= (uint8_t)~bit;
+	}
 }
 
 bool
 tcp_timer_armed(const struct tcp_conn *c, enum tcp_timer_kind k)
 {
-	return timer_entry_armed(&c->timers[k]);
+	return (c->timers_armed >> k) & 1;
 }
 
 void
 tcp_timers_cancel_all(struct tcp_conn *c)
 {
-	for (unsigned k = 0; k < TCPT_COUNT; k++)
-		timer_wheel_cancel(&c->ts->wheel, &c->timers[k]);
+	while (c->timers_armed != 0)
+		tcp_timer_cancel(c, (enum tcp_timer_kind)
+				 __builtin_ctz(c->timers_armed));
 }
 
 /*
@@ -194,6 +210,7 @@ fire(struct timer_entry *e, void *arg)
 	struct tcp_conn *c = conn_of(e);
 
 	(void)arg;
+	c->timers_armed &= (uint8_t)~(1u << e->kind);
 	tcp_timer_handlers[e->kind](c);
 	tcp_dispatch(c);
 }

@@ -50,6 +50,7 @@ enum tcp_timer_kind {
 	TCPT_KEEP,		/* keepalive idle time and probe interval */
 	TCPT_COUNT
 };
+_Static_assert(TCPT_COUNT <= 8, "tcp_conn.timers_armed has a bit per kind");
 
 /* Wheel geometry: 1 ms ticks (finer than any TCP timer needs), 4096 slots
  * (one revolution = 4 s covers RTO and delayed ACK without skips). */
@@ -176,6 +177,11 @@ struct tcp_conn {
 	uint32_t t_flags;
 	uint32_t t_events;
 	enum tcp_close_reason close_reason;
+	/* Bit k: timers[k] is armed. Every ACK cancels or tests timers that
+	 * are mostly not armed; the bits answer from this first cache line
+	 * instead of the four the entries span, and an entry is only
+	 * initialised (and its line touched) when first armed. */
+	uint8_t timers_armed;
 	struct tcp_listener *listener;	/* passive, until accepted */
 	void *user;
 
