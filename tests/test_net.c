@@ -204,6 +204,32 @@ START_TEST(test_offloaded_echo_reply_states_its_header_lengths)
 }
 END_TEST
 
+/* The poll clock's multiply stands for ticks * 10^6 / hz: never ahead of
+ * it and at most a microsecond behind, over a day of ticks, for TSC rates
+ * round and odd. */
+START_TEST(test_tsc_to_us_matches_the_division_to_the_microsecond)
+{
+	static const uint64_t rates[] = { 1000000000ull, 2500000000ull,
+		2899999999ull, 3700000001ull, 1000001ull };
+	__extension__ typedef unsigned __int128 u128;
+	uint64_t seed = 0x7ac0c1;
+
+	for (unsigned i = 0; i < RTE_DIM(rates); i++) {
+		uint64_t f = engine_tsc_us_factor(rates[i]);
+
+		for (unsigned k = 0; k < 10000; k++) {
+			uint64_t ticks = k == 0 ? rates[i] * 86400 :
+				test_splitmix64(&seed) % (rates[i] * 86400);
+			uint64_t exact = (uint64_t)((u128)ticks * 1000000 / rates[i]);
+			uint64_t got = engine_tsc_to_us(ticks, f);
+
+			ck_assert_uint_le(got, exact);
+			ck_assert_uint_ge(got + 1, exact);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_ethernet_padding_is_not_echoed)
 {
 	unsigned n;
@@ -647,6 +673,7 @@ net_suite(void)
 	tcase_add_test(tc, test_ping_gets_an_echo_reply_with_the_same_payload);
 	tcase_add_test(tc, test_offloaded_echo_reply_states_its_header_lengths);
 	tcase_add_test(tc, test_ethernet_padding_is_not_echoed);
+	tcase_add_test(tc, test_tsc_to_us_matches_the_division_to_the_microsecond);
 	tcase_add_test(tc, test_ping_from_unknown_peer_waits_for_arp_then_is_answered);
 	tcase_add_test(tc, test_unanswered_arp_retries_then_drops_the_waiting_packets);
 	tcase_add_test(tc, test_neighbour_that_stops_answering_is_forgotten_and_asked_again);
