@@ -176,21 +176,15 @@ END_TEST
 START_TEST(test_offloaded_echo_reply_states_its_header_lengths)
 {
 	const char payload[] = "offload";
-	struct rte_mbuf *m = rte_pktmbuf_alloc(eng->shards[0]->pool);
+	struct rte_mbuf *m;
 	unsigned n;
-	char *d;
 
 	learn_peer();
 	eng->ports[0].tx_ip_cksum = true;
 	n = frame_icmp_echo(buf, &our_mac, &peer_mac, PEER_IP, OUR_IP, 8, 0x78,
 			    4, payload, sizeof(payload));
-	ck_assert_ptr_nonnull(m);
-	d = rte_pktmbuf_append(m, (uint16_t)n);
-	ck_assert_ptr_nonnull(d);
-	memcpy(d, buf, n);
-	m->l2_len = 3;
-	m->l3_len = 77;
-	ck_assert_int_eq(fake_port_inject(&fp, m), 0);
+	ck_assert_int_eq(fake_port_inject_stale(&fp, eng->shards[0]->pool, buf,
+						n, 3, 77), 0);
 	test_engine_poll(eng, 1);
 	m = fake_port_pop_tx(&fp);
 	ck_assert_ptr_nonnull(m);

@@ -632,23 +632,14 @@ END_TEST
  * mbuf with stale lengths still gets its SYN answered. */
 START_TEST(test_tcp_syn_in_an_mbuf_with_stale_header_lengths_is_answered)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(ss->pool);
-	unsigned n;
 	struct out_seg o;
-	char *d;
 
 	learn_peer();
 	memset(&tl, 0, sizeof(tl));
 	ck_assert_int_eq(tcp_listen(ss, 0, htons(SERVER_PORT), 4, &tl, &tl.l), 0);
-	n = frame_tcp(fbuf, 40000, SERVER_PORT, 1000, 0, RTE_TCP_SYN_FLAG,
-		      65535, NULL, 0, NULL, 0);
-	ck_assert_ptr_nonnull(m);
-	d = rte_pktmbuf_append(m, (uint16_t)n);
-	ck_assert_ptr_nonnull(d);
-	memcpy(d, fbuf, n);
-	m->l2_len = 9;
-	m->l3_len = 40;
-	ck_assert_int_eq(fake_port_inject(&fps, m), 0);
+	ck_assert_int_eq(fake_port_inject_stale(&fps, ss->pool, fbuf,
+		frame_tcp(fbuf, 40000, SERVER_PORT, 1000, 0, RTE_TCP_SYN_FLAG,
+			  65535, NULL, 0, NULL, 0), 9, 40), 0);
 	test_engine_poll(srv, 1);
 	ck_assert(pop_seg(&o));
 	ck_assert_uint_eq(o.flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);

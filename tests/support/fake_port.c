@@ -72,21 +72,43 @@ fake_port_inject(struct fake_port *fp, struct rte_mbuf *m)
 	return 0;
 }
 
-int
-fake_port_inject_bytes(struct fake_port *fp, struct rte_mempool *pool,
-		       const void *frame, unsigned len)
+static struct rte_mbuf *
+mbuf_of(struct rte_mempool *pool, const void *frame, unsigned len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 	char *d;
 
 	if (m == NULL)
-		return -ENOMEM;
+		return NULL;
 	d = rte_pktmbuf_append(m, (uint16_t)len);
 	if (d == NULL || len > UINT16_MAX) {
 		rte_pktmbuf_free(m);
-		return -ENOMEM;
+		return NULL;
 	}
 	memcpy(d, frame, len);
+	return m;
+}
+
+int
+fake_port_inject_bytes(struct fake_port *fp, struct rte_mempool *pool,
+		       const void *frame, unsigned len)
+{
+	struct rte_mbuf *m = mbuf_of(pool, frame, len);
+
+	return m == NULL ? -ENOMEM : fake_port_inject(fp, m);
+}
+
+int
+fake_port_inject_stale(struct fake_port *fp, struct rte_mempool *pool,
+		       const void *frame, unsigned len, uint8_t l2_len,
+		       uint16_t l3_len)
+{
+	struct rte_mbuf *m = mbuf_of(pool, frame, len);
+
+	if (m == NULL)
+		return -ENOMEM;
+	m->l2_len = l2_len;
+	m->l3_len = l3_len;
 	return fake_port_inject(fp, m);
 }
 

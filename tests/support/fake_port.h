@@ -51,6 +51,13 @@ int fake_port_inject(struct fake_port *fp, struct rte_mbuf *m);
 int fake_port_inject_bytes(struct fake_port *fp, struct rte_mempool *pool,
 			   const void *frame, unsigned len);
 
+/* The same, from an mbuf whose header lengths (l2_len, l3_len) hold the
+ * given leftovers, as a recycled receive mbuf's may: receive must not
+ * depend on them. */
+int fake_port_inject_stale(struct fake_port *fp, struct rte_mempool *pool,
+			   const void *frame, unsigned len, uint8_t l2_len,
+			   uint16_t l3_len);
+
 /* Captured frames: count, and take the oldest (NULL when none). */
 unsigned fake_port_tx_count(const struct fake_port *fp);
 struct rte_mbuf *fake_port_pop_tx(struct fake_port *fp);
