@@ -17,8 +17,6 @@
 #define WSKDP_BURST 32
 /* Mbufs in a shard's tx batch before it is handed to the PMD. */
 #define WSKDP_TX_BATCH 64
-/* A partial tx batch waits at most this long before it is flushed. */
-#define WSKDP_TX_FLUSH_US 20
 
 /* Default per-shard mbuf pool: enough for rx rings, tx batches, ARP queues
  * and TCP send/receive queues of a modest run; configurable at start. */

@@ -80,8 +80,6 @@ shard_tx(struct shard *s, struct shard_port *sp, struct rte_mbuf *m)
 {
 	if (sp->tx_n == WSKDP_TX_BATCH)
 		shard_port_flush(s, sp);
-	if (sp->tx_n == 0)
-		sp->tx_oldest_us = s->now_us;
 	sp->tx[sp->tx_n++] = m;
 }
 
@@ -98,17 +96,18 @@ shard_poll(struct shard *s)
 	struct engine *eng = s->eng;
 	struct rte_mbuf *pkts[WSKDP_BURST];
 	unsigned total = 0;
-	bool busy = false;
 
 	s->now_us = engine_clock_now_us(&s->clock);
+	/* What the application queued since the last pass (new connections,
+	 * answers from its completion handlers) goes before this pass reads
+	 * and works through its input: the peer can start on it meanwhile. */
+	shard_tx_flush(s);
 
 	for (uint16_t i = 0; i < s->nb_ports; i++) {
 		struct shard_port *sp = &s->ports[i];
 		uint16_t n = sp->port->ops->rx_burst(sp->port, sp->queue,
 						     pkts, WSKDP_BURST);
 
-		if (n == WSKDP_BURST)
-			busy = true;
 		total += n;
 		STAT_ADD(s, rx_packets, n);
 		/* The mbufs and their frames were written by another core (or
@@ -139,15 +138,13 @@ shard_poll(struct shard *s)
 	if (eng->conf.l4_poll != NULL)
 		eng->conf.l4_poll(s);
 
-	/* Full batches went out as they filled. A partial batch goes out when
-	 * the ports had nothing more to give (latency matters more than
-	 * batching then) or when it has waited WSKDP_TX_FLUSH_US. */
-	for (uint16_t i = 0; i < s->nb_ports; i++) {
-		struct shard_port *sp = &s->ports[i];
-
-		if (sp->tx_n > 0 &&
-		    (!busy || s->now_us - sp->tx_oldest_us >= WSKDP_TX_FLUSH_US))
-			shard_port_flush(s, sp);
-	}
+	/* Full batches went out as they filled; what is left goes out now.
+	 * Holding a partial batch for a later pass while the receive burst
+	 * was full (to save NIC doorbells) made every hop of a
+	 * request/response exchange wait for the other side's passes too:
+	 * engine to engine, sending at both ends of the pass gave 1.6x the
+	 * connections/s at 64 in flight and 1.5x the bulk Gb/s at MTU 9000,
+	 * and lost nothing at 256 in flight or in bulk at MTU 1500. */
+	shard_tx_flush(s);
 	return total;
 }

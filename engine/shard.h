@@ -34,7 +34,6 @@ struct shard_port {
 	struct port *port;
 	uint16_t queue;
 	uint16_t tx_n;
-	uint64_t tx_oldest_us;		/* when the oldest batched frame was queued */
 	struct rte_mbuf *tx[WSKDP_TX_BATCH];
 	struct arp_table arp;
 };
@@ -54,8 +53,9 @@ struct shard {
 	void *l4;			/* upper layer (TCP) state of this shard */
 };
 
-/* Run one pass of the loop: rx burst on every port, input, housekeeping,
- * the upper layer's timers/requests/output, then flush tx. Returns the
+/* Run one pass of the loop: send what was queued since the last pass, rx
+ * burst on every port, input, housekeeping, the upper layer's
+ * timers/requests/output, then send what the pass queued. Returns the
  * number of frames received (0 = idle pass). */
 unsigned shard_poll(struct shard *s);
 

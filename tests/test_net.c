@@ -224,6 +224,46 @@ START_TEST(test_tsc_to_us_matches_the_division_to_the_microsecond)
 }
 END_TEST
 
+/* Replies leave in the pass that made them, even when the receive burst
+ * was full and more input waits: holding them for a fuller batch would
+ * make the peer wait for our next pass as well. */
+START_TEST(test_replies_leave_in_the_pass_of_a_full_receive_burst)
+{
+	const char payload[] = "burst";
+	unsigned n;
+
+	learn_peer();
+	n = frame_icmp_echo(buf, &our_mac, &peer_mac, PEER_IP, OUR_IP, 8, 0x79,
+			    1, payload, sizeof(payload));
+	for (unsigned i = 0; i < WSKDP_BURST + 8; i++)
+		ck_assert_int_eq(fake_port_inject_bytes(&fp, eng->shards[0]->pool,
+							buf, n), 0);
+	test_engine_poll(eng, 1);
+	ck_assert_uint_eq(fake_port_tx_count(&fp), WSKDP_BURST);
+	test_engine_poll(eng, 1);
+	ck_assert_uint_eq(fake_port_tx_count(&fp), WSKDP_BURST + 8);
+	ck_assert_uint_eq(stat("icmp_echo_replies"), WSKDP_BURST + 8);
+}
+END_TEST
+
+/* What the application queued between passes goes out when the next pass
+ * starts, before that pass reads (and spends time on) its input. */
+START_TEST(test_frames_queued_between_passes_leave_before_input_is_read)
+{
+	struct shard *s = eng->shards[0];
+	unsigned captured;
+
+	learn_peer();
+	captured = fp.tx_tail;
+	ck_assert_int_eq(icmp_send_echo(s, &s->ports[0], inet_addr(PEER_IP), 7,
+					1, "q", 1), 0);
+	ck_assert_uint_eq(fake_port_tx_count(&fp), 0);
+	test_engine_poll(eng, 1);
+	ck_assert_uint_eq(fp.tx_tail_at_rx, captured + 1);
+	ck_assert_uint_eq(fake_port_tx_count(&fp), 1);
+}
+END_TEST
+
 START_TEST(test_ethernet_padding_is_not_echoed)
 {
 	unsigned n;
@@ -667,6 +707,8 @@ net_suite(void)
 	tcase_add_test(tc, test_ping_gets_an_echo_reply_with_the_same_payload);
 	tcase_add_test(tc, test_offloaded_echo_reply_states_its_header_lengths);
 	tcase_add_test(tc, test_ethernet_padding_is_not_echoed);
+	tcase_add_test(tc, test_replies_leave_in_the_pass_of_a_full_receive_burst);
+	tcase_add_test(tc, test_frames_queued_between_passes_leave_before_input_is_read);
 	tcase_add_test(tc, test_tsc_to_us_matches_the_division_to_the_microsecond);
 	tcase_add_test(tc, test_ping_from_unknown_peer_waits_for_arp_then_is_answered);
 	tcase_add_test(tc, test_unanswered_arp_retries_then_drops_the_waiting_packets);

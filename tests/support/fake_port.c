@@ -10,6 +10,7 @@ fake_rx(struct port *p, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 	uint16_t k = 0;
 
 	(void)queue;
+	fp->tx_tail_at_rx = fp->tx_tail;
 	while (k < n && fp->rx_head != fp->rx_tail) {
 		pkts[k++] = fp->rx[fp->rx_head % FAKE_PORT_QLEN];
 		fp->rx_head++;

@@ -36,6 +36,9 @@ struct fake_port {
 	void *wire_filter_arg;
 	uint64_t wire_sent;
 	uint64_t wire_dropped;
+	/* Frames captured (tx_tail) when the engine last asked for input:
+	 * what it had handed over before reading the wire. */
+	unsigned tx_tail_at_rx;
 };
 
 extern const struct port_ops fake_port_ops;
