@@ -12,11 +12,16 @@
 #           over loopback in a fresh network namespace with tcp_tw_reuse=1
 #           and the whole port range.
 #
-# Usage: bench/cps.sh BUILD_DIR [SECONDS]   (needs root for the namespace)
+# Each figure is the median of ROUNDS runs (3 unless given), the engine's
+# and the kernel's runs taking turns, so that a slow spell of the machine
+# does not land on one side only; every run's figure is printed after it.
+#
+# Usage: bench/cps.sh BUILD_DIR [SECONDS] [ROUNDS]   (needs root for the namespace)
 set -euo pipefail
 
-build=${1:?usage: $0 BUILD_DIR [SECONDS]}
+build=${1:?usage: $0 BUILD_DIR [SECONDS] [ROUNDS]}
 secs=${2:-5}
+rounds=${3:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 gen=$build/apps/wskdp-gen
 work=$(mktemp -d "${TMPDIR:-/tmp}/wdp-cps.XXXXXX")
@@ -55,13 +60,32 @@ for k in sys.argv[2].split("."): v=v[k]
 print(v)' "$1" "$2"
 }
 
+# One engine run; its connections/s on stdout. A run with failed
+# connections is reported on stderr: its figure would not be comparable.
 engine() {
-	local label=$1
-	shift
+	local failed
 	"$gen" --duration "$secs" --quiet --json "$work/e.json" "$@" 2>/dev/null
-	printf '%-48s %12.0f conn/s  (completed %s, failed %s, TFO SYN data acked %s)\n' "$label" \
-		"$(json_field "$work/e.json" rate.cps)" "$(json_field "$work/e.json" connections.completed)" \
-		"$(json_field "$work/e.json" connections.failed)" "$(json_field "$work/e.json" tfo.syn_data_acked)"
+	failed=$(json_field "$work/e.json" connections.failed)
+	[ "$failed" = 0 ] || echo "warning: engine run $* had $failed failed connections" >&2
+	printf '%.0f\n' "$(json_field "$work/e.json" rate.cps)"
+}
+
+kernel() {
+	local line
+	line=$(ip netns exec "$ns" taskset -c 1 "$work/kernel_cps" client 127.0.0.1 8080 "$1" "$secs")
+	grep -q 'failed=0' <<<"$line" || echo "warning: kernel run: $line" >&2
+	sed -nE 's/.*cps=([0-9]+).*/\1/p' <<<"$line"
+}
+
+median() {
+	python3 -c 'import statistics,sys; print("%.3f" % statistics.median(map(float, sys.argv[1:])))' "$@"
+}
+
+# label, unit format, then the runs' figures.
+report() {
+	local label=$1 fmt=$2
+	shift 2
+	printf "%-48s $fmt  (runs: %s)\n" "$label" "$(median "$@")" "$*"
 }
 
 ip netns add "$ns"
@@ -75,23 +99,28 @@ sleep 0.5
 # Two depths, the same for both sides: the kernel does a little better at
 # 64 connections in flight, the engine at 256 (bigger bursts per pass).
 for inflight in 64 256; do
-	echo "== connect / 100 B request / 100 B response / close, $inflight in flight, $secs s each =="
-	engine "engine -> engine (net_ring, lcores 1 + 0)" --concurrency "$inflight"
-	e_plain=$(json_field "$work/e.json" rate.cps)
-	engine "engine -> engine with TCP Fast Open" --concurrency "$inflight" --tfo
-	e_tfo=$(json_field "$work/e.json" rate.cps)
-	line=$(ip netns exec "$ns" taskset -c 1 "$work/kernel_cps" client 127.0.0.1 8080 "$inflight" "$secs")
-	k_cps=$(sed -nE 's/.*cps=([0-9]+).*/\1/p' <<<"$line")
-	printf '%-48s %12.0f conn/s  (%s)\n' "kernel -> kernel (loopback, CPUs 1 + 0)" "$k_cps" "$line"
-	python3 -c 'import sys; e,t,k=map(float,sys.argv[1:]); print("%-48s %12.1fx plain, %.1fx with TFO (target 20x)" % ("ratio engine / kernel", e/k, t/k))' \
-		"$e_plain" "$e_tfo" "$k_cps"
+	echo "== connect / 100 B request / 100 B response / close, $inflight in flight, $secs s each, median of $rounds =="
+	plain=() tfo=() kern=()
+	for _ in $(seq "$rounds"); do
+		plain+=("$(engine --concurrency "$inflight")")
+		tfo+=("$(engine --concurrency "$inflight" --tfo)")
+		kern+=("$(kernel "$inflight")")
+	done
+	report "engine -> engine (net_ring, lcores 1 + 0)" '%12.0f conn/s' "${plain[@]}"
+	report "engine -> engine with TCP Fast Open" '%12.0f conn/s' "${tfo[@]}"
+	report "kernel -> kernel (loopback, CPUs 1 + 0)" '%12.0f conn/s' "${kern[@]}"
+	python3 -c 'import sys; e,t,k=map(float,sys.argv[1:]); print("%-48s %12.1fx plain, %.1fx with TFO (target 20x)" % ("ratio of the medians, engine / kernel", e/k, t/k))' \
+		"$(median "${plain[@]}")" "$(median "${tfo[@]}")" "$(median "${kern[@]}")"
 done
 
-echo "== bulk, one connection, $secs s =="
+echo "== bulk, one connection, $secs s each, median of $rounds =="
 # 65535: the in-memory link sized as Linux sizes loopback (its lo MTU is
 # 65536), the like-for-like comparison with a kernel on one host.
 for mtu in 1500 9000 65535; do
-	"$gen" --duration "$secs" --quiet --bulk --concurrency 1 --mtu "$mtu" --json "$work/b.json" 2>/dev/null
-	printf '%-48s %12.3f Gb/s (payload; target 20)\n' "engine -> engine bulk, MTU $mtu" \
-		"$(json_field "$work/b.json" rate.tx_gbps)"
+	gbps=()
+	for _ in $(seq "$rounds"); do
+		"$gen" --duration "$secs" --quiet --bulk --concurrency 1 --mtu "$mtu" --json "$work/b.json" 2>/dev/null
+		gbps+=("$(printf '%.3f' "$(json_field "$work/b.json" rate.tx_gbps)")")
+	done
+	report "engine -> engine bulk, MTU $mtu" '%12.3f Gb/s payload, target 20' "${gbps[@]}"
 done
