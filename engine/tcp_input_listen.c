@@ -155,8 +155,8 @@ input_listen(struct tcp_listener *l, struct tcp_seg *seg)
 		tcp_listener_enqueue(c);
 		c->t_events |= TEV_READABLE;
 		/* Its answer may leave before the handshake completes
-		 * (tcp_output()): under the initial window, which
-		 * tcp_conn_established() sets again at the third ACK. */
+		 * (tcp_output()), under the initial window; the third ACK
+		 * finds congestion control set up (tcp_conn_established()). */
 		tcp_cc_init(&c->cc, l->ts->cc, c->t_maxseg,
 			    (c->t_flags & TF_SACK_PERMIT) != 0, s->now_us);
 		tcp_output(c);

@@ -519,8 +519,11 @@ tcp_conn_established(struct tcp_conn *c)
 	 * connection answered and closed before the handshake's last ACK)
 	 * waits for ESTABLISHED, then sends its FIN. */
 	c->state = (c->t_flags & TF_SHUT_WR) ? TCPS_FIN_WAIT_1 : TCPS_ESTABLISHED;
-	tcp_cc_init(&c->cc, ts->cc, c->t_maxseg,
-		    (c->t_flags & TF_SACK_PERMIT) != 0, ts->s->now_us);
+	/* A Fast Open connection's was set up at its SYN (input_listen()),
+	 * from the same MSS, and nothing before this ACK moves it. */
+	if (!(c->t_flags & TF_TFO_PENDING))
+		tcp_cc_init(&c->cc, ts->cc, c->t_maxseg,
+			    (c->t_flags & TF_SACK_PERMIT) != 0, ts->s->now_us);
 	tcp_keepalive_start(c);
 	if (c->t_flags & TF_SYN_REXMT) {
 		/* RFC 5681 §3.1: one segment after a lost SYN or SYN-ACK. */
