@@ -5,10 +5,10 @@ engine_clock_init(struct engine_clock *clk, enum engine_clock_mode mode)
 {
 	clk->mode = mode;
 	clk->virtual_us = 0;
-	clk->tsc_hz = rte_get_tsc_hz();
-	if (clk->tsc_hz == 0)
-		clk->tsc_hz = 1; /* EAL not started: only the virtual clock is meaningful */
-	clk->us_per_tsc_q64 = engine_tsc_us_factor(clk->tsc_hz);
+	/* Before the EAL starts the rate is 0: only the virtual clock is
+	 * meaningful then, and the factor's fallback keeps the TSC one
+	 * counting. */
+	clk->us_per_tsc_q64 = engine_tsc_us_factor(rte_get_tsc_hz());
 	clk->tsc_start = rte_rdtsc();
 }
 

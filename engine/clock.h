@@ -24,8 +24,7 @@ enum engine_clock_mode {
 struct engine_clock {
 	enum engine_clock_mode mode;
 	uint64_t tsc_start;
-	uint64_t tsc_hz;
-	uint64_t us_per_tsc_q64;	/* engine_tsc_us_factor(tsc_hz) */
+	uint64_t us_per_tsc_q64;	/* engine_tsc_us_factor() of the TSC */
 	uint64_t virtual_us;	/* current time of the virtual clock */
 };
 
