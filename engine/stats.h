@@ -65,7 +65,7 @@
 /* TCP counters (filled in by the TCP engine). */
 #define SHARD_STATS_TCP(X) \
 	X(tcp_rx_segments,          "TCP segments received") \
-	X(tcp_rx_bulk_lookups,      "rx bursts whose connections were looked up at once") \
+	X(tcp_rx_batches,           "rx bursts whose connections were fetched together") \
 	X(tcp_tx_segments,          "TCP segments sent") \
 	X(tcp_drop_short,           "TCP segments shorter than the header") \
 	X(tcp_drop_bad_offset,      "TCP segments with a bad data offset") \
@@ -82,6 +82,7 @@
 	X(tcp_syncookies_ok,        "connections made from a valid SYN cookie") \
 	X(tcp_syncookies_bad,       "ACKs with an invalid SYN cookie") \
 	X(tcp_conn_table_full,      "connections refused: pool or table full") \
+	X(tcp_conn_spills,          "connections kept in the overflow table: their slot was taken") \
 	X(tcp_drop_syn_sent_bad_ack, "SYN_SENT: segments acking what we never sent") \
 	X(tcp_drop_syn_sent_rst,    "SYN_SENT: RSTs without an acceptable ACK") \
 	X(tcp_drop_syn_sent_no_syn, "SYN_SENT: segments with neither SYN nor RST") \

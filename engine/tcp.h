@@ -266,9 +266,8 @@ void tcp_input(struct shard *s, struct shard_port *sp, struct rte_mbuf *m,
 void tcp_input_queue(struct shard *s, struct shard_port *sp,
 		     struct rte_mbuf *m, uint8_t proto);
 
-/* The engine's l4_flush hook: look the held segments' connections up
- * with one bulk table lookup, then process each as tcp_input() would, in
- * arrival order. */
+/* The engine's l4_flush hook: fetch the held segments' connections
+ * together, then process each as tcp_input() would, in arrival order. */
 void tcp_input_flush(struct shard *s);
 
 /* The engine's l4_poll hook: run due timers (capped per pass). */

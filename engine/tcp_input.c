@@ -1011,50 +1011,32 @@ void
 tcp_input_flush(struct shard *s)
 {
 	struct tcp_shard *ts = tcp_shard_of(s);
-	const void *keys[TCP_RX_BATCH];
-	hash_sig_t sigs[TCP_RX_BATCH];
-	void *data[TCP_RX_BATCH];
-	uint64_t hits = 0;
-	uint32_t n, gen_add, gen_del;
+	uint32_t n;
 
 	if (ts == NULL || ts->rx_n == 0)
 		return;
 	n = ts->rx_n;
-	if (n == 1) {
-		/* Nothing to batch: the plain lookup is cheaper. */
-		data[0] = tcp_conn_lookup_hash(ts, &ts->rx_segs[0].key,
-					       ts->rx_segs[0].hash);
-		hits = data[0] != NULL;
-	} else {
+	/* Each segment's slot, then the connection holding it: all fetched
+	 * before the first segment is processed. The lookup itself waits
+	 * for the segment's turn, so that it meets the table as the segments
+	 * before it left it (a connection they closed or opened). */
+	if (n > 1) {
+		for (uint32_t i = 0; i < n; i++)
+			rte_prefetch0(tcp_slot_of(ts, ts->rx_segs[i].hash));
 		for (uint32_t i = 0; i < n; i++) {
-			keys[i] = &ts->rx_segs[i].key;
-			sigs[i] = ts->rx_segs[i].hash;
+			const struct tcp_slot *sl =
+				tcp_slot_of(ts, ts->rx_segs[i].hash);
+
+			if (sl->c != NULL && sl->hash == ts->rx_segs[i].hash)
+				rte_prefetch0(sl->c);
 		}
-		rte_hash_lookup_with_hash_bulk_data(ts->table, keys, sigs, n,
-						    &hits, data);
-		STAT_INC(s, tcp_rx_bulk_lookups);
+		STAT_INC(s, tcp_rx_batches);
 	}
-	/* The connections found are this shard's own, but one per segment:
-	 * start fetching them all before the first is processed. */
-	for (uint32_t i = 0; i < n; i++)
-		if ((hits >> i) & 1)
-			rte_prefetch0(data[i]);
-	gen_add = ts->table_gen_add;
-	gen_del = ts->table_gen_del;
 	for (uint32_t i = 0; i < n; i++) {
 		struct tcp_seg *seg = &ts->rx_segs[i];
-		struct tcp_conn *c;
 
-		/* A segment before this one removed a connection (and may
-		 * have freed the one found) or added one (which may be the
-		 * one not found): look up again, as one segment at a time
-		 * would have. */
-		if ((hits >> i) & 1 ? ts->table_gen_del != gen_del
-				    : ts->table_gen_add != gen_add)
-			c = tcp_conn_lookup_hash(ts, &seg->key, seg->hash);
-		else
-			c = (hits >> i) & 1 ? data[i] : NULL;
-		seg_process(ts, seg, c);
+		seg_process(ts, seg, tcp_conn_lookup_hash(ts, &seg->key,
+							  seg->hash));
 	}
 	ts->rx_n = 0;
 }

@@ -102,6 +102,7 @@ tcp_shard_init(struct shard *s, const struct tcp_conf *conf)
 	char name[RTE_MEMPOOL_NAMESIZE];
 	int sid = (int)rte_lcore_to_socket_id(s->lcore);
 	struct rte_hash_parameters hp;
+	uint32_t nslots;
 
 	if (sid < 0)
 		sid = SOCKET_ID_ANY;
@@ -149,10 +150,21 @@ tcp_shard_init(struct shard *s, const struct tcp_conf *conf)
 		RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
 	if (ts->conn_pool == NULL)
 		goto nomem;
+	/* As many slots as connections (a power of two, at least 16): at
+	 * most one connection in three spills when every one is in use
+	 * (e^-1 of the slots stay empty), far fewer at the usual load. */
+	nslots = RTE_MAX(rte_align32pow2(conf->max_conns), 16u);
+	ts->slot_shift = 32 - (uint32_t)rte_bsf32(nslots);
+	ts->slots = rte_zmalloc_socket("tcp_slots",
+		sizeof(*ts->slots) * nslots, RTE_CACHE_LINE_SIZE, sid);
+	if (ts->slots == NULL)
+		goto nomem;
 	snprintf(name, sizeof(name), "%.12s_th%u", s->eng->name, s->id);
 	memset(&hp, 0, sizeof(hp));
 	hp.name = name;
-	/* Headroom over max_conns keeps the cuckoo table from refusing keys
+	/* Room for every connection, not just the spilled ones: a burst of
+	 * collisions must not refuse a connection the pool has room for.
+	 * Headroom over max_conns keeps the cuckoo table from refusing keys
 	 * before the pool is empty. */
 	hp.entries = conf->max_conns + conf->max_conns / 4 + 8;
 	hp.key_len = sizeof(struct tcp_key);
@@ -180,6 +192,7 @@ nomem:
 	tcp_tfo_cache_fini(ts);
 	rte_free(ts->listeners);
 	rte_hash_free(ts->table);
+	rte_free(ts->slots);
 	rte_mempool_free(ts->conn_pool);
 	rte_free(ts);
 	return -ENOMEM;
@@ -203,11 +216,18 @@ free_seg_list(struct rte_mbuf *m)
 static void
 tcp_conn_unlink(struct tcp_conn *c)
 {
-	if (c->t_flags & TF_IN_TABLE) {
+	struct tcp_slot *sl;
+
+	if (!(c->t_flags & TF_IN_TABLE))
+		return;
+	sl = tcp_slot_of(c->ts, c->key_hash);
+	if (c->t_flags & TF_IN_SLOT) {
+		sl->c = NULL;
+	} else {
 		rte_hash_del_key_with_hash(c->ts->table, &c->key, c->key_hash);
-		c->ts->table_gen_del++;
-		c->t_flags &= ~TF_IN_TABLE;
+		sl->spilled--;
 	}
+	c->t_flags &= ~(TF_IN_TABLE | TF_IN_SLOT);
 }
 
 void
@@ -252,6 +272,7 @@ tcp_shard_fini(struct shard *s)
 	tcp_tfo_cache_fini(ts);
 	rte_free(ts->listeners);
 	rte_hash_free(ts->table);
+	rte_free(ts->slots);
 	rte_mempool_free(ts->conn_pool);
 	rte_free(ts);
 	s->l4 = NULL;
@@ -420,15 +441,23 @@ tcp_conn_alloc(struct tcp_shard *ts, struct shard_port *sp,
 int
 tcp_conn_insert(struct tcp_conn *c)
 {
-	int rc = rte_hash_add_key_with_hash_data(c->ts->table, &c->key,
-						 c->key_hash, c);
+	struct tcp_shard *ts = c->ts;
+	struct tcp_slot *sl = tcp_slot_of(ts, c->key_hash);
 
-	if (rc != 0) {
-		STAT_INC(c->ts->s, tcp_conn_table_full);
+	if (sl->c == NULL) {
+		sl->c = c;
+		sl->hash = c->key_hash;
+		c->t_flags |= TF_IN_TABLE | TF_IN_SLOT;
+		return 0;
+	}
+	if (rte_hash_add_key_with_hash_data(ts->table, &c->key, c->key_hash,
+					    c) != 0) {
+		STAT_INC(ts->s, tcp_conn_table_full);
 		return -ENOSPC;
 	}
+	sl->spilled++;
+	STAT_INC(ts->s, tcp_conn_spills);
 	c->t_flags |= TF_IN_TABLE;
-	c->ts->table_gen_add++;
 	return 0;
 }
 
@@ -436,9 +465,13 @@ struct tcp_conn *
 tcp_conn_lookup_hash(struct tcp_shard *ts, const struct tcp_key *key,
 		     hash_sig_t sig)
 {
+	const struct tcp_slot *sl = tcp_slot_of(ts, sig);
 	void *data;
 
-	if (rte_hash_lookup_with_hash_data(ts->table, key, sig, &data) < 0)
+	if (sl->c != NULL && sl->hash == sig && tcp_key_eq(&sl->c->key, key))
+		return sl->c;
+	if (sl->spilled == 0 ||
+	    rte_hash_lookup_with_hash_data(ts->table, key, sig, &data) < 0)
 		return NULL;
 	return data;
 }

@@ -539,6 +539,80 @@ START_TEST(test_tcp_connection_pool_full_refuses_and_counts)
 }
 END_TEST
 
+/* Connections whose keys share a slot of the connection table: the first
+ * holds the slot, the others spill into the overflow table, and each one
+ * still gets its own segments, both ways, before and after the slot's
+ * holder goes; a new connection of that slot then takes it. */
+START_TEST(test_tcp_connections_sharing_a_slot_each_get_their_own_segments)
+{
+	struct tconn c[4], sv[4];
+	uint16_t lport[4];
+	const struct tcp_slot *slot = NULL;
+	struct tcp_shard *ts;
+	unsigned found = 0;
+
+	tcp_engine_disable(cli);
+	conf.max_conns = 16;
+	enable_tcp(cli);
+	ts = tcp_shard_of(cs);
+	memset(c, 0, sizeof(c));
+	memset(sv, 0, sizeof(sv));
+	for (uint32_t p = 20000; found < 4 && p < 30000; p++) {
+		struct tcp_key k = {
+			.laddr = ip(CLIENT_IP), .raddr = ip(SERVER_IP),
+			.lport = htons((uint16_t)p), .rport = htons(SERVER_PORT),
+		};
+		const struct tcp_slot *sl = tcp_slot_of(ts, tcp_key_hash(&k));
+
+		if (slot == NULL)
+			slot = sl;
+		if (sl == slot)
+			lport[found++] = (uint16_t)p;
+	}
+	ck_assert_uint_eq(found, 4);
+	server_listen();
+	for (unsigned i = 0; i < 4; i++) {
+		if (i == 3) {
+			/* The holder goes: a reset, both handles released. */
+			tcp_abort(c[0].c);
+			poll_both(4);
+			ck_assert_uint_eq(sv[0].closed, 1);
+			ck_assert_int_eq(sv[0].reason, TCP_CLOSE_RESET);
+			tcp_release(c[0].c);
+			tcp_release(sv[0].c);
+			ck_assert_ptr_null(slot->c);
+			ck_assert_uint_eq(slot->spilled, 2);
+		}
+		ck_assert_int_eq(tcp_connect(cs, 0, 0, htons(lport[i]),
+					     ip(SERVER_IP), htons(SERVER_PORT),
+					     NULL, &c[i], &c[i].c), 0);
+		poll_both(6);
+		ck_assert_uint_eq(c[i].connected, 1);
+		sv[i].c = tcp_accept(tl.l);
+		ck_assert_ptr_nonnull(sv[i].c);
+		ck_assert_uint_eq(rte_be_to_cpu_16(sv[i].c->key.rport),
+				  lport[i]);
+		tcp_conn_set_user(sv[i].c, &sv[i]);
+	}
+	/* The fourth took the slot its holder left: still two spilled. */
+	ck_assert_ptr_eq(slot->c, c[3].c);
+	ck_assert_uint_eq(slot->spilled, 2);
+	ck_assert_uint_eq(pair_stat(cli, "tcp_conn_spills"), 2);
+	for (unsigned i = 1; i < 4; i++) {
+		transfer(sv[i].c, c[i].c, 5000, (uint8_t)i, 100);
+		transfer(c[i].c, sv[i].c, 5000, (uint8_t)(i + 10), 100);
+	}
+	for (unsigned i = 1; i < 4; i++) {
+		tcp_shutdown(c[i].c);
+		tcp_shutdown(sv[i].c);
+		poll_both(5);
+		tcp_release(c[i].c);
+		tcp_release(sv[i].c);
+	}
+	tcp_listener_close(tl.l);
+}
+END_TEST
+
 /* --- handcrafted segments against a single engine (peer_frames.h) -------- */
 
 struct out_seg {
@@ -726,7 +800,7 @@ START_TEST(test_tcp_burst_is_looked_up_at_once_and_sees_earlier_segments_effects
 
 	learn_peer();
 	peer_handshake(5000, &t);
-	bulk = pair_stat(srv, "tcp_rx_bulk_lookups");
+	bulk = pair_stat(srv, "tcp_rx_batches");
 	/* RST at RCV.NXT (ends the connection), data on the same 4-tuple
 	 * (now for the listener only), a SYN from another port (a new
 	 * connection), all received in one burst. */
@@ -740,7 +814,7 @@ START_TEST(test_tcp_burst_is_looked_up_at_once_and_sees_earlier_segments_effects
 		frame_tcp(fbuf, 40001, SERVER_PORT, 9000, 0, RTE_TCP_SYN_FLAG,
 			  65535, NULL, 0, NULL, 0)), 0);
 	test_engine_poll(srv, 1);
-	ck_assert_uint_eq(pair_stat(srv, "tcp_rx_bulk_lookups"), bulk + 1);
+	ck_assert_uint_eq(pair_stat(srv, "tcp_rx_batches"), bulk + 1);
 	ck_assert_uint_eq(t.closed, 1);
 	ck_assert_int_eq(t.reason, TCP_CLOSE_RESET);
 	/* No connection any more: the listener answers the ACK with a RST. */
@@ -1050,6 +1124,7 @@ tcp_suite(void)
 	tcase_add_test(pair, test_tcp_simultaneous_open_reaches_established_on_both_sides);
 	tcase_add_test(pair, test_tcp_rst_to_syn_reports_refused);
 	tcase_add_test(pair, test_tcp_connection_pool_full_refuses_and_counts);
+	tcase_add_test(pair, test_tcp_connections_sharing_a_slot_each_get_their_own_segments);
 	tcase_set_timeout(pair, 60);
 	suite_add_tcase(s, pair);
 
