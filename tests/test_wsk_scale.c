@@ -383,14 +383,27 @@ prng(uint32_t n)
 }
 
 /* A fixed-seed walk of socket creations, binds (explicit ports, the
- * wildcard or the port's address, with or without SO_REUSEADDR, also
- * switched after the bind) and closes: every bind gives what the
- * reference scan says. */
+ * wildcard or one of the port's three addresses, with or without
+ * SO_REUSEADDR, also switched after the bind) and closes: every bind gives
+ * what the reference scan says. Two addresses bound on one port at once
+ * put the second in the table's hash, behind the port's own count of the
+ * first. */
 START_TEST(test_bind_table_agrees_with_a_scan_of_every_socket)
 {
 	static struct model_sock ms[MODEL_SOCKETS];
-	unsigned binds = 0, refused = 0;
+	struct port *cp = cs->ports[0].port;
+	rte_be32_t addrs[3];
+	unsigned binds = 0, refused = 0, shared = 0;
 
+	/* Two more addresses on the client's port, before any traffic. */
+	addrs[0] = client_addr.sin_addr.s_addr;
+	addrs[1] = inet_addr("10.0.0.3");
+	addrs[2] = inet_addr("10.0.0.4");
+	for (unsigned a = 1; a < 3; a++) {
+		cp->conf.addrs[cp->conf.nb_addrs].ip = addrs[a];
+		cp->conf.addrs[cp->conf.nb_addrs].prefix = 24;
+		cp->conf.nb_addrs++;
+	}
 	memset(ms, 0, sizeof(ms));
 	prng_state = 20240601;
 	for (unsigned step_no = 0; step_no < MODEL_STEPS; step_no++) {
@@ -404,7 +417,7 @@ START_TEST(test_bind_table_agrees_with_a_scan_of_every_socket)
 			if (m->reuse)
 				set_reuse(m->so, 1);
 		} else if (!m->bound) {
-			rte_be32_t ip = prng(2) ? client_addr.sin_addr.s_addr : 0;
+			rte_be32_t ip = prng(4) ? addrs[prng(3)] : 0;
 			rte_be16_t port = htons(5000 + prng(MODEL_PORTS));
 			bool want = !model_taken(ms, i, ip, port, m->reuse);
 			NTSTATUS st = bind_to(m->so, ip, port);
@@ -416,6 +429,13 @@ START_TEST(test_bind_table_agrees_with_a_scan_of_every_socket)
 				m->ip = ip;
 				m->port = port;
 				binds++;
+				for (unsigned o = 0; o < MODEL_SOCKETS; o++)
+					if (ms[o].so != NULL && ms[o].bound &&
+					    ms[o].port == port && ms[o].ip != 0 &&
+					    ip != 0 && ms[o].ip != ip) {
+						shared++;
+						break;
+					}
 			} else {
 				refused++;
 			}
@@ -430,6 +450,7 @@ START_TEST(test_bind_table_agrees_with_a_scan_of_every_socket)
 	/* The walk went both ways often. */
 	ck_assert_uint_gt(binds, 200);
 	ck_assert_uint_gt(refused, 200);
+	ck_assert_uint_gt(shared, 50);
 	for (unsigned i = 0; i < MODEL_SOCKETS; i++)
 		if (ms[i].so != NULL)
 			close_sock(ms[i].so);

@@ -189,7 +189,8 @@ struct wsk_sock {
 	bool bind_counted;
 	bool bind_reuse;
 	rte_be32_t bind_laddr;
-	int32_t bind_pos;		/* bind_hash position of a specific address */
+	int32_t bind_pos;		/* bind_hash position of a specific address,
+					 * or BIND_POS_ONE */
 };
 
 /* Work for wsk_client_poll(): things no upcall will bring back. */
@@ -228,6 +229,23 @@ struct bind_count {
 	uint32_t exclusive;
 };
 
+/* One local port's binds: all of them, those to the wildcard address, and
+ * those to the first specific address bound (one_ip) while any is. Other
+ * specific addresses of the port are counted through bind_hash. A load
+ * generator binds each of its ports to one address, so it never reaches
+ * rte_hash, whose add, lookup and delete cost about 600 instructions a
+ * connection; one line per port holds the rest. */
+struct bind_port {
+	struct bind_count all;
+	struct bind_count any;
+	struct bind_count one;
+	rte_be32_t one_ip;
+	uint32_t pad;
+};
+
+/* wsk_sock.bind_pos of a socket counted in its port's bind_port.one. */
+#define BIND_POS_ONE	(-1)
+
 struct wsk_sqe_slot;
 
 /* Submissions run per poll, so a flood from other threads cannot starve
@@ -256,12 +274,11 @@ struct wsk_client {
 	unsigned nb_reqs;
 	struct wsk_req *free_reqs;
 	uint16_t next_ephemeral;	/* host order */
-	/* The bind table: for each local port, every socket bound to it and
-	 * those bound to the wildcard address (arrays of 65536, indexed by
-	 * host-order port), and per specific (address, port) a count found
-	 * through bind_hash (its key position indexes bind_addr). */
-	struct bind_count *bind_port_all;
-	struct bind_count *bind_port_any;
+	/* The bind table: for each local port (an array of 65536, indexed
+	 * by host-order port) its counts, and per other specific (address,
+	 * port) a count found through bind_hash (its key position indexes
+	 * bind_addr). */
+	struct bind_port *bind_ports;
 	struct rte_hash *bind_hash;
 	struct bind_count *bind_addr;
 	/* Receive indication elements (wsk_recv.c): the pool, its free

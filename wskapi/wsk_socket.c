@@ -374,11 +374,9 @@ bind_table_init(struct wsk_client *c, unsigned max_sockets)
 
 	snprintf(name, sizeof(name), "wsk_bind_%u",
 		 __atomic_fetch_add(&serial, 1, __ATOMIC_RELAXED));
-	c->bind_port_all = calloc(UINT16_MAX + 1, sizeof(*c->bind_port_all));
-	c->bind_port_any = calloc(UINT16_MAX + 1, sizeof(*c->bind_port_any));
+	c->bind_ports = calloc(UINT16_MAX + 1, sizeof(*c->bind_ports));
 	c->bind_hash = rte_hash_create(&hp);
-	if (c->bind_port_all == NULL || c->bind_port_any == NULL ||
-	    c->bind_hash == NULL)
+	if (c->bind_ports == NULL || c->bind_hash == NULL)
 		return -ENOMEM;
 	c->bind_addr = calloc((size_t)rte_hash_max_key_id(c->bind_hash) + 1,
 			      sizeof(*c->bind_addr));
@@ -393,18 +391,41 @@ bind_count_add(struct bind_count *b, bool reuse, int delta)
 		b->exclusive += (uint32_t)delta;
 }
 
+/* Specific addresses of the port counted in bind_hash: the port's binds
+ * less the wildcard ones and those of its first address. */
+static inline uint32_t
+bind_hashed(const struct bind_port *bp)
+{
+	return bp->all.total - bp->any.total - bp->one.total;
+}
+
+/* bind_hash's position of (ip, port), or -1: looked up only when the port
+ * has addresses there. */
+static int32_t
+bind_hash_find(struct wsk_client *c, const struct bind_port *bp,
+	       rte_be32_t ip, rte_be16_t port)
+{
+	struct bind_key k = { .ip = ip, .port = port };
+
+	if (bind_hashed(bp) == 0)
+		return -1;
+	return rte_hash_lookup_with_hash(c->bind_hash, &k, bind_key_hash(&k));
+}
+
 void
 wsk_bind_table_clear(struct wsk_sock *so)
 {
 	struct wsk_client *c = so->client;
-	uint16_t port = rte_be_to_cpu_16(so->lport);
+	struct bind_port *bp = &c->bind_ports[rte_be_to_cpu_16(so->lport)];
 
 	if (!so->bind_counted)
 		return;
 	so->bind_counted = false;
-	bind_count_add(&c->bind_port_all[port], so->bind_reuse, -1);
+	bind_count_add(&bp->all, so->bind_reuse, -1);
 	if (so->bind_laddr == 0) {
-		bind_count_add(&c->bind_port_any[port], so->bind_reuse, -1);
+		bind_count_add(&bp->any, so->bind_reuse, -1);
+	} else if (so->bind_pos == BIND_POS_ONE) {
+		bind_count_add(&bp->one, so->bind_reuse, -1);
 	} else {
 		struct bind_key k = { .ip = so->bind_laddr, .port = so->lport };
 		int32_t pos = so->bind_pos;
@@ -423,15 +444,26 @@ void
 wsk_bind_table_set(struct wsk_sock *so)
 {
 	struct wsk_client *c = so->client;
-	uint16_t port = rte_be_to_cpu_16(so->lport);
+	struct bind_port *bp = &c->bind_ports[rte_be_to_cpu_16(so->lport)];
 
 	wsk_bind_table_clear(so);
 	so->bind_counted = true;
 	so->bind_reuse = so->reuseaddr;
 	so->bind_laddr = so->laddr;
-	bind_count_add(&c->bind_port_all[port], so->bind_reuse, 1);
 	if (so->laddr == 0) {
-		bind_count_add(&c->bind_port_any[port], so->bind_reuse, 1);
+		bind_count_add(&bp->all, so->bind_reuse, 1);
+		bind_count_add(&bp->any, so->bind_reuse, 1);
+		return;
+	}
+	/* The port's own count takes the address when it holds it already,
+	 * or holds none and bind_hash does not have this one: a key is
+	 * counted in one place only. */
+	if (bp->one.total > 0
+	    ? bp->one_ip == so->laddr
+	    : bind_hash_find(c, bp, so->laddr, so->lport) < 0) {
+		bp->one_ip = so->laddr;
+		so->bind_pos = BIND_POS_ONE;
+		bind_count_add(&bp->one, so->bind_reuse, 1);
 	} else {
 		struct bind_key k = { .ip = so->laddr, .port = so->lport };
 		/* The position of the key, added or already there: room for
@@ -442,6 +474,7 @@ wsk_bind_table_set(struct wsk_sock *so)
 		so->bind_pos = pos;
 		bind_count_add(&c->bind_addr[pos], so->bind_reuse, 1);
 	}
+	bind_count_add(&bp->all, so->bind_reuse, 1);
 }
 
 /* Would binding (ip, port) clash with a socket counted in the table? An
@@ -450,26 +483,25 @@ wsk_bind_table_set(struct wsk_sock *so)
 static bool
 port_taken(struct wsk_client *c, rte_be32_t ip, rte_be16_t port, bool reuse)
 {
-	uint16_t p = rte_be_to_cpu_16(port);
+	const struct bind_port *bp = &c->bind_ports[rte_be_to_cpu_16(port)];
+	const struct bind_count *a = NULL;
 	uint32_t n;
 
 	c->counters.bind_ports_probed++;
-	if (ip == 0) {
-		const struct bind_count *b = &c->bind_port_all[p];
-
-		return (reuse ? b->exclusive : b->total) > 0;
-	}
-	n = reuse ? c->bind_port_any[p].exclusive : c->bind_port_any[p].total;
-	if (n == 0 && c->bind_port_all[p].total > c->bind_port_any[p].total) {
-		struct bind_key k = { .ip = ip, .port = port };
-		int32_t pos = rte_hash_lookup_with_hash(c->bind_hash, &k,
-							bind_key_hash(&k));
+	if (ip == 0)
+		return (reuse ? bp->all.exclusive : bp->all.total) > 0;
+	n = reuse ? bp->any.exclusive : bp->any.total;
+	if (n > 0)
+		return true;
+	if (bp->one.total > 0 && bp->one_ip == ip) {
+		a = &bp->one;
+	} else {
+		int32_t pos = bind_hash_find(c, bp, ip, port);
 
 		if (pos >= 0)
-			n = reuse ? c->bind_addr[pos].exclusive
-				  : c->bind_addr[pos].total;
+			a = &c->bind_addr[pos];
 	}
-	return n > 0;
+	return a != NULL && (reuse ? a->exclusive : a->total) > 0;
 }
 
 /* --- client ----------------------------------------------------------------- */
@@ -482,8 +514,7 @@ client_free(struct wsk_client *c)
 	wsk_submit_fini(c);
 	rte_hash_free(c->bind_hash);
 	free(c->bind_addr);
-	free(c->bind_port_all);
-	free(c->bind_port_any);
+	free(c->bind_ports);
 	wsk_recv_fini(c);
 	free(c->sockets);
 	free(c->free_fifo);
