@@ -150,9 +150,9 @@ tcp_shard_init(struct shard *s, const struct tcp_conf *conf)
 		RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
 	if (ts->conn_pool == NULL)
 		goto nomem;
-	/* As many slots as connections (a power of two, at least 16): at
-	 * most one connection in three spills when every one is in use
-	 * (e^-1 of the slots stay empty), far fewer at the usual load. */
+	/* As many slots as connections (a power of two, at least 16): with
+	 * every connection in use, about one in three spills (a fraction
+	 * 1/e of the slots stays empty); far fewer at the usual load. */
 	nslots = RTE_MAX(rte_align32pow2(conf->max_conns), 16u);
 	ts->slot_shift = 32 - (uint32_t)rte_bsf32(nslots);
 	ts->slots = rte_zmalloc_socket("tcp_slots",

@@ -298,8 +298,9 @@ struct tcp_seg;
  * classifier: a connection whose slot is free takes it, and is found with
  * one load and a 16-byte compare on the connection's own first cache line
  * (which the segment needs next anyway), where rte_hash costs 150-300
- * instructions and lines of its own per lookup, add and delete (10% of
- * the client lcore's samples at 230k connections/s). A connection whose
+ * instructions and lines of its own per lookup, add and delete (with the
+ * bind table's, 10% of the client lcore's samples at 230k connections/s
+ * before). A connection whose
  * slot is taken goes to ts->table, and the slot counts it, so that a
  * lookup only asks ts->table where something spilled. */
 struct tcp_slot {

@@ -234,7 +234,7 @@ struct bind_count {
  * specific addresses of the port are counted through bind_hash. A load
  * generator binds each of its ports to one address, so it never reaches
  * rte_hash, whose add, lookup and delete cost about 600 instructions a
- * connection; one line per port holds the rest. */
+ * connection; one 32-byte entry per port holds the rest. */
 struct bind_port {
 	struct bind_count all;
 	struct bind_count any;
