@@ -220,14 +220,15 @@ tcp_conn_unlink(struct tcp_conn *c)
 
 	if (!(c->t_flags & TF_IN_TABLE))
 		return;
+	/* A connection in the table holds its slot or spilled from it. */
 	sl = tcp_slot_of(c->ts, c->key_hash);
-	if (c->t_flags & TF_IN_SLOT) {
+	if (sl->c == c) {
 		sl->c = NULL;
 	} else {
 		rte_hash_del_key_with_hash(c->ts->table, &c->key, c->key_hash);
 		sl->spilled--;
 	}
-	c->t_flags &= ~(TF_IN_TABLE | TF_IN_SLOT);
+	c->t_flags &= ~TF_IN_TABLE;
 }
 
 void
@@ -447,7 +448,7 @@ tcp_conn_insert(struct tcp_conn *c)
 	if (sl->c == NULL) {
 		sl->c = c;
 		sl->hash = c->key_hash;
-		c->t_flags |= TF_IN_TABLE | TF_IN_SLOT;
+		c->t_flags |= TF_IN_TABLE;
 		return 0;
 	}
 	if (rte_hash_add_key_with_hash_data(ts->table, &c->key, c->key_hash,

@@ -92,7 +92,6 @@ _Static_assert(TCPT_COUNT <= 8, "tcp_conn.timers_armed has a bit per kind");
 #define TF_KEEPALIVE	(1u << 28)	/* keepalive on (tcp_set_keepalive) */
 #define TF_ACK_DEFER	(1u << 29)	/* on a deferred-ACK list (tcp_ack_defer) */
 #define TF_ACK_OWED	(1u << 30)	/* the deferred ACK is not sent yet */
-#define TF_IN_SLOT	(1u << 31)	/* TF_IN_TABLE through its slot, not ts->table */
 
 /* Events waiting for upcalls (t_events). */
 #define TEV_CONNECTED	(1u << 0)
@@ -300,9 +299,9 @@ struct tcp_seg;
  * (which the segment needs next anyway), where rte_hash costs 150-300
  * instructions and lines of its own per lookup, add and delete (with the
  * bind table's, 10% of the client lcore's samples at 230k connections/s
- * before). A connection whose
- * slot is taken goes to ts->table, and the slot counts it, so that a
- * lookup only asks ts->table where something spilled. */
+ * before). A connection whose slot is taken goes to ts->table, and the
+ * slot counts it, so that a lookup only asks ts->table where something
+ * spilled. */
 struct tcp_slot {
 	struct tcp_conn *c;	/* the connection holding the slot, or NULL */
 	hash_sig_t hash;	/* c->key_hash: a mismatch costs no TCB line */
