@@ -59,7 +59,6 @@ tcp_rq_append(struct tcp_conn *c, struct rte_mbuf *m)
 uint32_t
 tcp_sq_append(struct tcp_conn *c, const void *data, uint32_t len)
 {
-	struct rte_mempool *pool = c->ts->s->pool;
 	const uint8_t *p = data;
 	uint32_t done = 0, room;
 
@@ -73,11 +72,9 @@ tcp_sq_append(struct tcp_conn *c, const void *data, uint32_t len)
 		/* Bytes after the range a clone covers are private to the
 		 * send queue, so appending to a cloned tail is safe. */
 		if (t == NULL || tcp_sq_tail_room(c, t) == 0) {
-			t = rte_pktmbuf_alloc(pool);
-			if (t == NULL) {
-				STAT_INC(c->ts->s, tx_drop_no_mbuf);
-				break;
-			}
+			t = shard_alloc(c->ts->s);
+			if (t == NULL)
+				break;	/* counted by shard_alloc */
 			t->data_off = 0;
 			if (c->sq_tail != NULL)
 				c->sq_tail->next = t;
@@ -110,7 +107,6 @@ static uint32_t
 sq_append_ext(struct tcp_conn *c, uint8_t *va, rte_iova_t iova, uint32_t len,
 	      struct rte_mbuf_ext_shared_info *shinfo)
 {
-	struct rte_mempool *pool = c->ts->s->pool;
 	uint32_t seg = c->t_maxseg > 0 ? c->t_maxseg : 536;
 	uint32_t done = 0, room;
 
@@ -127,11 +123,9 @@ sq_append_ext(struct tcp_conn *c, uint8_t *va, rte_iova_t iova, uint32_t len,
 		 * clones output makes of these mbufs. */
 		if (rte_mbuf_ext_refcnt_read(shinfo) >= TCP_EXT_REFS_MAX)
 			break;
-		m = rte_pktmbuf_alloc(pool);
-		if (m == NULL) {
-			STAT_INC(c->ts->s, tx_drop_no_mbuf);
-			break;
-		}
+		m = shard_alloc(c->ts->s);
+		if (m == NULL)
+			break;	/* counted by shard_alloc */
 		/* attach_extbuf takes no reference itself. */
 		rte_mbuf_ext_refcnt_update(shinfo, 1);
 		rte_pktmbuf_attach_extbuf(m, va + done,

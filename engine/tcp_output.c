@@ -217,9 +217,8 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 		 * mbuf cannot be had is not marked sent. */
 		mi = NULL;
 		if (!copy) {
-			mi = rte_pktmbuf_alloc(s->pool);
+			mi = shard_alloc(s);
 			if (mi == NULL) {
-				STAT_INC(s, tx_drop_no_mbuf);
 				rte_pktmbuf_free(m);
 				return -1;
 			}
