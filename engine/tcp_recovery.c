@@ -454,7 +454,7 @@ tcp_tlp_schedule(struct tcp_conn *c)
 	pto = pto_us(c);
 	/* RFC 8985 §7.2: when the RTO would come first, it does the job. */
 	if (tcp_timer_armed(c, TCPT_REXMT) &&
-	    c->timers[TCPT_REXMT].expire_us <= now + pto) {
+	    tcp_timer_due(c, TCPT_REXMT) <= now + pto) {
 		tcp_timer_cancel(c, TCPT_TLP);
 		return;
 	}

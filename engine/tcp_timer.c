@@ -18,32 +18,44 @@ conn_of(struct timer_entry *e)
 				   offsetof(struct tcp_conn, timers));
 }
 
-/* c->timers_armed mirrors the entries' armed state: set here, cleared by
- * a cancel here or by the wheel as it fires the entry (fire()). An entry
- * whose bit is clear is not on the wheel, so its memory may be anything
- * until it is armed: a new connection never initialises its entries. */
+/*
+ * Timers are stopped lazily. c->timers_armed holds what the TCP code
+ * asked for (bit k: kind k is to fire at c->timer_due[k]); the wheel
+ * holds the entries of c->timers_queued, each queued no later than its
+ * due time when armed. A cancel only clears the armed bit, and an arm
+ * that is due no earlier than the queued entry only records the new due
+ * time: when the entry fires, fire() drops it if nothing is armed any
+ * more, queues it again if the due time moved on, and only then runs the
+ * handler. Every segment sent or acknowledged starts or stops the
+ * retransmission timer (RFC 6298 §5), and a short connection arms and
+ * stops it three times each way; this way the entry goes on the wheel
+ * once and off once (tcp_conn_free()), instead of three times each,
+ * and the neighbours' list links it would unlink and append stay
+ * untouched. A queued entry's memory is valid only while its
+ * timers_queued bit is set: a new connection initialises none.
+ */
 void
 tcp_timer_arm(struct tcp_conn *c, enum tcp_timer_kind k, uint64_t after_us)
 {
 	uint8_t bit = (uint8_t)(1u << k);
+	uint64_t due = c->ts->s->now_us + after_us;
+	struct timer_entry *e = &c->timers[k];
 
-	if (!(c->timers_armed & bit)) {
-		timer_entry_init(&c->timers[k], (uint16_t)k);
-		c->timers_armed |= bit;
+	c->timers_armed |= bit;
+	c->timer_due[k] = due;
+	if (!(c->timers_queued & bit)) {
+		timer_entry_init(e, (uint16_t)k);
+		c->timers_queued |= bit;
+		timer_wheel_arm(&c->ts->wheel, e, due);
+	} else if (e->expire_us > due) {
+		timer_wheel_arm(&c->ts->wheel, e, due);
 	}
-	timer_wheel_arm(&c->ts->wheel, &c->timers[k],
-			c->ts->s->now_us + after_us);
 }
 
 void
 tcp_timer_cancel(struct tcp_conn *c, enum tcp_timer_kind k)
 {
-	uint8_t bit = (uint8_t)(1u << k);
-
-	if (c->timers_armed & bit) {
-		timer_wheel_cancel(&c->ts->wheel, &c->timers[k]);
-		c->timers_armed &= (uint8_t)~bit;
-	}
+	c->timers_armed &= (uint8_t)~(1u << k);
 }
 
 bool
@@ -52,12 +64,24 @@ tcp_timer_armed(const struct tcp_conn *c, enum tcp_timer_kind k)
 	return (c->timers_armed >> k) & 1;
 }
 
+uint64_t
+tcp_timer_due(const struct tcp_conn *c, enum tcp_timer_kind k)
+{
+	return c->timer_due[k];
+}
+
+/* Stops every timer and takes the entries off the wheel, as the
+ * connection's memory is about to go. */
 void
 tcp_timers_cancel_all(struct tcp_conn *c)
 {
-	while (c->timers_armed != 0)
-		tcp_timer_cancel(c, (enum tcp_timer_kind)
-				 __builtin_ctz(c->timers_armed));
+	while (c->timers_queued != 0) {
+		unsigned k = (unsigned)__builtin_ctz(c->timers_queued);
+
+		timer_wheel_cancel(&c->ts->wheel, &c->timers[k]);
+		c->timers_queued &= (uint8_t)~(1u << k);
+	}
+	c->timers_armed = 0;
 }
 
 /*
@@ -208,9 +232,19 @@ static void
 fire(struct timer_entry *e, void *arg)
 {
 	struct tcp_conn *c = conn_of(e);
+	uint8_t bit = (uint8_t)(1u << e->kind);
 
 	(void)arg;
-	c->timers_armed &= (uint8_t)~(1u << e->kind);
+	c->timers_queued &= (uint8_t)~bit;
+	if (!(c->timers_armed & bit))
+		return;		/* stopped since it was queued */
+	if (c->timer_due[e->kind] > c->ts->s->now_us) {
+		/* Moved later since it was queued: wait for the new time. */
+		c->timers_queued |= bit;
+		timer_wheel_arm(&c->ts->wheel, e, c->timer_due[e->kind]);
+		return;
+	}
+	c->timers_armed &= (uint8_t)~bit;
 	tcp_timer_handlers[e->kind](c);
 	tcp_dispatch(c);
 }

@@ -187,11 +187,14 @@ struct tcp_conn {
 	uint32_t t_flags;
 	uint32_t t_events;
 	enum tcp_close_reason close_reason;
-	/* Bit k: timers[k] is armed. Every ACK cancels or tests timers that
-	 * are mostly not armed; the bits answer from this first cache line
-	 * instead of the four the entries span, and an entry is only
-	 * initialised (and its line touched) when first armed. */
+	/* Bit k: timer kind k is armed, due at timer_due[k]. Every ACK
+	 * cancels or tests timers that are mostly not armed; the bits answer
+	 * from this first cache line instead of the four the entries span.
+	 * timers_queued: timers[k] is on the wheel, which may be so after a
+	 * cancel (tcp_timer.c stops timers lazily); an entry is initialised
+	 * (and its line touched) only when first queued. */
 	uint8_t timers_armed;
+	uint8_t timers_queued;
 	struct tcp_listener *listener;	/* passive, until accepted */
 	void *user;
 
@@ -273,6 +276,7 @@ struct tcp_conn {
 	struct tcp_conn *all_prev, *all_next;
 
 	struct timer_entry timers[TCPT_COUNT];
+	uint64_t timer_due[TCPT_COUNT];	/* valid while armed */
 
 	/* From here on only the headers are cleared at allocation
 	 * (tcp_sack_init(), tcp_reass_init()): the ranges and blocks are
@@ -539,6 +543,8 @@ void tcp_timer_arm(struct tcp_conn *c, enum tcp_timer_kind k, uint64_t after_us)
 void tcp_timer_cancel(struct tcp_conn *c, enum tcp_timer_kind k);
 void tcp_timers_cancel_all(struct tcp_conn *c);
 bool tcp_timer_armed(const struct tcp_conn *c, enum tcp_timer_kind k);
+/* When an armed timer is due (microseconds on the shard's clock). */
+uint64_t tcp_timer_due(const struct tcp_conn *c, enum tcp_timer_kind k);
 void tcp_timers_run(struct tcp_shard *ts);
 void tcp_enter_time_wait(struct tcp_conn *c);
 /* The connection is synchronized now: start keepalive if it is on. */

@@ -347,6 +347,64 @@ START_TEST(test_tcp_rto_doubles_from_the_200ms_floor)
 }
 END_TEST
 
+/* RFC 6298 §5.1/§5.2: the retransmission timer stops when everything is
+ * acknowledged and starts again with the next segment. Timers stop
+ * lazily (tcp_timer.c): the entry queued for the first segment is still
+ * on the wheel, due earlier, when the second segment starts the timer
+ * again. It must fire one RTO after the second segment, not at the
+ * first one's time, and a stopped timer must not fire at all. */
+START_TEST(test_tcp_rto_started_again_fires_from_the_new_start)
+{
+	const uint64_t gap = 100000;
+	uint64_t t0, timeouts, rto;
+
+	tcp_engine_disable(cli);
+	conf.min_rto_us = 200000;
+	enable_tcp(cli);
+	open_pair();
+	/* "a" goes through and is acknowledged: the timer stops. */
+	t0 = cs->now_us;
+	ck_assert_int_eq(tcp_send(tcli.c, "a", 1), 1);
+	poll_both(1);
+	while (tcp_snd_queued(tcli.c) > 0 && cs->now_us - t0 < gap)
+		advance(1000);
+	ck_assert_uint_eq(tcp_snd_queued(tcli.c), 0);
+	ck_assert(!tcp_timer_armed(tcli.c, TCPT_REXMT));
+	/* Stopped but still queued, due before "b"'s timeout below. */
+	ck_assert(tcli.c->timers_queued & (1u << TCPT_REXMT));
+	ck_assert_uint_lt(tcli.c->timers[TCPT_REXMT].expire_us,
+			  t0 + gap + 200000);
+	while (cs->now_us - t0 < gap)
+		advance(1000);
+	/* "b" is lost until the filter goes: its first retransmission
+	 * comes one timeout (a lone segment's: RTO floor or SRTT plus the
+	 * peer's delayed ACK) after it left. */
+	rexmt_seen = 0;
+	fpc.wire_filter = blackhole_data;
+	ck_assert_int_eq(tcp_send(tcli.c, "b", 1), 1);
+	poll_both(1);
+	rto = tcp_rexmt_timeout(tcli.c);
+	ck_assert_uint_ge(rto, 200000);
+	for (int i = 0; i < 500; i++)
+		advance(1000);
+	ck_assert_uint_ge(rexmt_seen, 2);
+	ck_assert_uint_eq(rexmt_times[0], t0 + gap);
+	/* The first poll at or after the timeout: polls are 1 ms apart. */
+	ck_assert_uint_ge(rexmt_times[1] - rexmt_times[0], rto);
+	ck_assert_uint_lt(rexmt_times[1] - rexmt_times[0], rto + 1000);
+	fpc.wire_filter = NULL;
+	for (int i = 0; i < 1000 && tcp_snd_queued(tcli.c) > 0; i++)
+		advance(1000);
+	ck_assert_uint_eq(tcp_rcv_bytes(tsrv.c), 2);
+	/* Everything acknowledged: two idle seconds bring no timeout. */
+	timeouts = pair_stat(cli, "tcp_rexmt_timeouts");
+	for (int i = 0; i < 2000; i++)
+		advance(1000);
+	ck_assert_uint_eq(pair_stat(cli, "tcp_rexmt_timeouts"), timeouts);
+	close_pair();
+}
+END_TEST
+
 START_TEST(test_tcp_zero_window_is_probed_and_reopens_when_the_reader_reads)
 {
 	static uint8_t data[32768], in[32768];
@@ -1117,6 +1175,7 @@ tcp_suite(void)
 	tcase_add_test(pair, test_tcp_small_payloads_are_copied_larger_ones_attached);
 	tcase_add_test(pair, test_tcp_transfer_over_a_lossy_wire_completes_by_retransmission);
 	tcase_add_test(pair, test_tcp_rto_doubles_from_the_200ms_floor);
+	tcase_add_test(pair, test_tcp_rto_started_again_fires_from_the_new_start);
 	tcase_add_test(pair, test_tcp_zero_window_is_probed_and_reopens_when_the_reader_reads);
 	tcase_add_test(pair, test_tcp_graceful_close_both_sides_then_time_wait_expires);
 	tcase_add_test(pair, test_tcp_fin_acked_in_fin_wait_1_raises_acked_with_zero_bytes);
