@@ -57,7 +57,7 @@ shard_alloc(struct shard *s)
 	 * the headers written around the default headroom find them owned
 	 * instead of queueing behind ownership misses. The one allocated
 	 * next is too close: fetched ALLOC_PREFETCH_AHEAD allocations ahead,
-	 * engine to engine gave 1.06x-1.09x the connections/s in 10
+	 * engine to engine gave 1.03x-1.09x the connections/s in 8-10
 	 * alternating pairs (64 and 256 in flight). The data room follows
 	 * the mbuf and its private area (rte_pktmbuf_init()). */
 	pc = rte_mempool_default_cache(s->pool, rte_lcore_id());

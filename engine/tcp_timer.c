@@ -70,8 +70,9 @@ tcp_timer_due(const struct tcp_conn *c, enum tcp_timer_kind k)
 	return c->timer_due[k];
 }
 
-/* Stops every timer and takes the entries off the wheel, as the
- * connection's memory is about to go. */
+/* Stops every timer and takes the entries off the wheel: on entering
+ * TIME_WAIT, and before the connection's memory goes back to the pool
+ * (tcp_conn_free()), where no entry may stay queued. */
 void
 tcp_timers_cancel_all(struct tcp_conn *c)
 {
