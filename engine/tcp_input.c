@@ -1027,7 +1027,7 @@ tcp_input_flush(struct shard *s)
 			const struct tcp_slot *sl =
 				tcp_slot_of(ts, ts->rx_segs[i].hash);
 
-			if (sl->c != NULL && sl->hash == ts->rx_segs[i].hash)
+			if (tcp_slot_holds(sl, ts->rx_segs[i].hash))
 				rte_prefetch0(sl->c);
 		}
 		STAT_INC(s, tcp_rx_batches);

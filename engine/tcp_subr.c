@@ -469,7 +469,7 @@ tcp_conn_lookup_hash(struct tcp_shard *ts, const struct tcp_key *key,
 	const struct tcp_slot *sl = tcp_slot_of(ts, sig);
 	void *data;
 
-	if (sl->c != NULL && sl->hash == sig && tcp_key_eq(&sl->c->key, key))
+	if (tcp_slot_holds(sl, sig) && tcp_key_eq(&sl->c->key, key))
 		return sl->c;
 	if (sl->spilled == 0 ||
 	    rte_hash_lookup_with_hash_data(ts->table, key, sig, &data) < 0)

@@ -46,10 +46,10 @@ tcp_timer_arm(struct tcp_conn *c, enum tcp_timer_kind k, uint64_t after_us)
 	if (!(c->timers_queued & bit)) {
 		timer_entry_init(e, (uint16_t)k);
 		c->timers_queued |= bit;
-		timer_wheel_arm(&c->ts->wheel, e, due);
-	} else if (e->expire_us > due) {
-		timer_wheel_arm(&c->ts->wheel, e, due);
+	} else if (e->expire_us <= due) {
+		return;		/* fire() moves it on to the new time */
 	}
+	timer_wheel_arm(&c->ts->wheel, e, due);
 }
 
 void

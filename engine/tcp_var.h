@@ -352,6 +352,14 @@ tcp_slot_of(const struct tcp_shard *ts, hash_sig_t sig)
 	return &ts->slots[sig >> ts->slot_shift];
 }
 
+/* Whether the slot holds a connection whose key hashes to sig: a cheap
+ * first test before its key is compared. */
+static inline bool
+tcp_slot_holds(const struct tcp_slot *sl, hash_sig_t sig)
+{
+	return sl->c != NULL && sl->hash == sig;
+}
+
 static inline struct tcp_shard *
 tcp_shard_of(const struct shard *s)
 {

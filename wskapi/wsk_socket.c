@@ -391,6 +391,13 @@ bind_count_add(struct bind_count *b, bool reuse, int delta)
 		b->exclusive += (uint32_t)delta;
 }
 
+/* Binds in b that one with or without SO_REUSEADDR would clash with. */
+static inline uint32_t
+bind_clashing(const struct bind_count *b, bool reuse)
+{
+	return reuse ? b->exclusive : b->total;
+}
+
 /* Specific addresses of the port counted in bind_hash: the port's binds
  * less the wildcard ones and those of its first address. */
 static inline uint32_t
@@ -485,13 +492,11 @@ port_taken(struct wsk_client *c, rte_be32_t ip, rte_be16_t port, bool reuse)
 {
 	const struct bind_port *bp = &c->bind_ports[rte_be_to_cpu_16(port)];
 	const struct bind_count *a = NULL;
-	uint32_t n;
 
 	c->counters.bind_ports_probed++;
 	if (ip == 0)
-		return (reuse ? bp->all.exclusive : bp->all.total) > 0;
-	n = reuse ? bp->any.exclusive : bp->any.total;
-	if (n > 0)
+		return bind_clashing(&bp->all, reuse) > 0;
+	if (bind_clashing(&bp->any, reuse) > 0)
 		return true;
 	if (bp->one.total > 0 && bp->one_ip == ip) {
 		a = &bp->one;
@@ -501,7 +506,7 @@ port_taken(struct wsk_client *c, rte_be32_t ip, rte_be16_t port, bool reuse)
 		if (pos >= 0)
 			a = &c->bind_addr[pos];
 	}
-	return a != NULL && (reuse ? a->exclusive : a->total) > 0;
+	return a != NULL && bind_clashing(a, reuse) > 0;
 }
 
 /* --- client ----------------------------------------------------------------- */
